@@ -1,0 +1,107 @@
+"""``assess``: every rule, the schedule and the overrides, into one decision.
+
+Same timeline + same protocol + same ``at`` ⇒ the same assessment; nothing dated
+after ``at`` is looked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
+
+from natalizumab_cds.domain.errors import InvalidInput
+from natalizumab_cds.domain.findings import (
+    Decision,
+    Effect,
+    Finding,
+    Override,
+    Severity,
+    worst_first,
+)
+from natalizumab_cds.domain.protocol import Protocol
+from natalizumab_cds.domain.rules.catalogue import OVERRIDABLE, RULES
+from natalizumab_cds.domain.rules.rule import Context, Rule
+from natalizumab_cds.domain.schedule import ScheduleEntry, monitoring_schedule, overdue_findings
+from natalizumab_cds.domain.timeline import Timeline
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    patient: str
+    at: datetime
+    protocol_name: str
+    protocol_version: str
+    decision: Decision
+    findings: tuple[Finding, ...]
+    monitoring: tuple[ScheduleEntry, ...]
+
+    def finding(self, rule: str) -> Finding | None:
+        return next((f for f in self.findings if f.rule == rule), None)
+
+    @property
+    def rules_fired(self) -> frozenset[str]:
+        return frozenset(f.rule for f in self.findings)
+
+
+def assess(
+    timeline: Timeline,
+    protocol: Protocol,
+    at: datetime,
+    tz: tzinfo = UTC,
+    rules: Sequence[Rule] = RULES,
+) -> Assessment:
+    """Evaluate every rule for ``timeline`` at the moment ``at``."""
+    if at.tzinfo is None:
+        raise InvalidInput(f"assessment moment {at.isoformat()} has no time zone")
+    ctx = Context(timeline=timeline, protocol=protocol, at=at, tz=tz)
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(rule.evaluate(ctx))
+    schedule = monitoring_schedule(timeline, protocol, at, tz)
+    findings.extend(overdue_findings(schedule, ctx.today))
+    findings = apply_overrides(findings, timeline.overrides_known(at))
+    ordered = worst_first(findings)
+    worst = max((f.effect for f in ordered), key=lambda e: e.rank, default=Effect.NONE)
+    return Assessment(
+        patient=timeline.patient.id,
+        at=at,
+        protocol_name=protocol.name,
+        protocol_version=protocol.version,
+        decision=Decision.from_effect(worst),
+        findings=tuple(ordered),
+        monitoring=tuple(schedule),
+    )
+
+
+def apply_overrides(findings: list[Finding], overrides: Iterable[Override]) -> list[Finding]:
+    """Lower overridable findings to caution when a clinician's override covers them.
+
+    An override covers a finding when it names the rule and is not older than the
+    newest data the finding used: newer data that fires the rule again wins.
+    """
+    by_rule: dict[str, list[Override]] = {}
+    for override in overrides:
+        by_rule.setdefault(override.rule, []).append(override)
+    result = []
+    for finding in findings:
+        candidates = [
+            o
+            for o in by_rule.get(finding.rule, ())
+            if finding.rule in OVERRIDABLE and (finding.data_at is None or o.at >= finding.data_at)
+        ]
+        if not candidates or finding.effect.rank <= Effect.CAUTION.rank:
+            result.append(finding)
+            continue
+        latest = max(candidates, key=lambda o: o.at)
+        result.append(
+            replace(
+                finding,
+                effect=Effect.CAUTION,
+                severity=Severity.WARNING,
+                overridden=True,
+                override=latest,
+                original_effect=finding.effect,
+            )
+        )
+    return result

@@ -1,0 +1,1 @@
+"""Pre-infusion rules, one module per clinical area; ``catalogue`` lists them all."""

@@ -1,0 +1,155 @@
+"""Rules that compare the latest result with its own reference range (CBC, thyroid)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from natalizumab_cds.domain.findings import Citation, Effect, Finding, RuleSpec, Severity
+from natalizumab_cds.domain.rules.rule import Context, fire, newest, number
+from natalizumab_cds.domain.timeline import Analyte, Result
+
+_CBC_QUOTE = (
+    "Complete blood count: Monitor the increase in lymphocytes and monocytes (a drug "
+    "effect); changes in neutrophils indicate possible infection."
+)
+NEUTROPHILS = RuleSpec(
+    id="blood.neutrophils-abnormal",
+    title="Neutrophils outside range",
+    citation=Citation(
+        "Protocol text",
+        "Complete blood count",
+        "neutrophil change may indicate infection",
+        _CBC_QUOTE,
+    ),
+)
+LYMPHOCYTES_MONOCYTES = RuleSpec(
+    id="blood.lymphocytes-monocytes-raised",
+    title="Lymphocytes or monocytes raised (expected drug effect)",
+    citation=Citation(
+        "Protocol text",
+        "Complete blood count",
+        "raised lymphocytes and monocytes are a drug effect",
+        _CBC_QUOTE,
+    ),
+)
+PLATELETS = RuleSpec(
+    id="blood.platelets-low",
+    title="Platelets below range",
+    citation=Citation(
+        "US PI",
+        "5.7 Thrombocytopenia",
+        "thrombocytopenia reported; discontinue if suspected",
+        "Cases of thrombocytopenia, including immune thrombocytopenic purpura, have been "
+        "reported ... discontinue TYSABRI if thrombocytopenia is suspected.",
+    ),
+)
+THYROID = RuleSpec(
+    id="thyroid.abnormal",
+    title="TSH or free T4 outside range",
+    citation=Citation(
+        "Protocol text",
+        "Thyroid function",
+        "monitor TSH and free T4 (thyroiditis ≈ 6 %)",
+        "Thyroid function: Regularly monitor TSH and free T4 (the incidence of thyroiditis "
+        "is approximately 6%).",
+    ),
+)
+
+_LABEL = {
+    Analyte.NEUTROPHILS: "Neutrophils",
+    Analyte.LYMPHOCYTES: "Lymphocytes",
+    Analyte.MONOCYTES: "Monocytes",
+    Analyte.PLATELETS: "Platelets",
+    Analyte.TSH: "TSH",
+    Analyte.FREE_T4: "Free T4",
+}
+
+
+def _range_text(result: Result) -> str:
+    low = number(result.low) if result.low is not None else "…"
+    high = number(result.high) if result.high is not None else "…"
+    return f"range {low}–{high}"
+
+
+def _describe(ctx: Context, result: Result, verdict: str) -> str:
+    return (
+        f"{_LABEL[result.analyte]} {number(result.value)} {result.unit} on "
+        f"{ctx.day_of(result.at)} is {verdict} ({_range_text(result)})"
+    )
+
+
+def _out_of_range(
+    ctx: Context, analytes: Iterable[Analyte], *, low: bool, high: bool
+) -> tuple[list[str], list[Result]]:
+    """Latest results outside (the checked sides of) their ranges, or without a range."""
+    texts, used = [], []
+    for analyte in analytes:
+        latest = ctx.timeline.latest_result(analyte, ctx.at)
+        if latest is None:
+            continue
+        checked_bounds = [b for b, on in ((latest.low, low), (latest.high, high)) if on]
+        if all(b is None for b in checked_bounds):
+            texts.append(
+                f"{_LABEL[analyte]} {number(latest.value)} {latest.unit} on "
+                f"{ctx.day_of(latest.at)} has no reference range: cannot be judged"
+            )
+            used.append(latest)
+        elif low and latest.low is not None and latest.value < latest.low:
+            texts.append(_describe(ctx, latest, "below range"))
+            used.append(latest)
+        elif high and latest.high is not None and latest.value > latest.high:
+            texts.append(_describe(ctx, latest, "above range"))
+            used.append(latest)
+    return texts, used
+
+
+def _finding(
+    spec: RuleSpec,
+    effect: Effect,
+    texts: list[str],
+    used: list[Result],
+    quiet: Severity = Severity.INFO,
+    suggestions: Iterable[str] = (),
+) -> list[Finding]:
+    if not texts:
+        return []
+    return fire(
+        spec,
+        effect,
+        "; ".join(texts),
+        evidence=[r.id for r in used],
+        data_at=newest(*(r.at for r in used)),
+        quiet=quiet,
+        suggestions=suggestions,
+    )
+
+
+def neutrophils_abnormal(ctx: Context) -> list[Finding]:
+    texts, used = _out_of_range(ctx, [Analyte.NEUTROPHILS], low=True, high=True)
+    return _finding(NEUTROPHILS, Effect.CAUTION, texts, used, suggestions=["Look for an infection"])
+
+
+def lymphocytes_monocytes_raised(ctx: Context) -> list[Finding]:
+    texts, used = _out_of_range(ctx, [Analyte.LYMPHOCYTES, Analyte.MONOCYTES], low=False, high=True)
+    # Only a raised count is this finding; a missing range is not worth a note here.
+    kept = [(t, r) for t, r in zip(texts, used, strict=True) if "above range" in t]
+    if not kept:
+        return []
+    return _finding(
+        LYMPHOCYTES_MONOCYTES,
+        Effect.NONE,
+        [t + ": expected drug effect, not a reason to hold" for t, _ in kept],
+        [r for _, r in kept],
+    )
+
+
+def platelets_low(ctx: Context) -> list[Finding]:
+    texts, used = _out_of_range(ctx, [Analyte.PLATELETS], low=True, high=False)
+    return _finding(
+        PLATELETS, Effect.CAUTION, texts, used, suggestions=["Consider thrombocytopenia"]
+    )
+
+
+def thyroid_abnormal(ctx: Context) -> list[Finding]:
+    texts, used = _out_of_range(ctx, [Analyte.TSH, Analyte.FREE_T4], low=True, high=True)
+    return _finding(THYROID, Effect.CAUTION, texts, used, suggestions=["Assess for thyroiditis"])
