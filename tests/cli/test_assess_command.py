@@ -72,7 +72,7 @@ def test_prints_one_json_object_with_the_documented_keys_and_a_hold(held_patient
     assert result["protocol"]["name"] == "natalizumab-institutional"
     assert result["decision"] == "hold"
     liver = next(f for f in result["findings"] if f["rule"] == "liver.elevated")
-    assert liver["summary"] == "ALT 150 U/L on 2026-11-01 is 3.75 × ULN (40 U/L)"
+    assert liver["summary"] == "ALT 150 U/L on 2026-11-01 is 3.8 × ULN (40 U/L)"
     assert liver["evidence"] == ["Observation/alt-1"]
     assert liver["severity"] == "critical"
     assert {m["item"] for m in result["monitoring"]} == {

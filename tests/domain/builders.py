@@ -120,9 +120,7 @@ def a_cbc(at: datetime, **values: float) -> list[Result]:
 
 
 def a_thyroid_panel(at: datetime, **values: float) -> list[Result]:
-    return [
-        a_ranged(a, values.get(a.value.replace("-", "_")), at) for a in THYROID_RANGES
-    ]
+    return [a_ranged(a, values.get(a.value.replace("-", "_")), at) for a in THYROID_RANGES]
 
 
 def an_edss(value: float, at: datetime, **kw: Any) -> Result:
@@ -133,7 +131,9 @@ def a_drug_level(value: float, at: datetime, **kw: Any) -> Result:
     return a_result(Analyte.NATALIZUMAB, value, at, unit="ug/mL", **kw)
 
 
-def a_status(kind: StatusKind, value: str, at: datetime, status: str = "final") -> StatusObservation:
+def a_status(
+    kind: StatusKind, value: str, at: datetime, status: str = "final"
+) -> StatusObservation:
     return StatusObservation(_ref("Observation", kind.value), kind, at, value, status)
 
 
@@ -190,7 +190,9 @@ def an_allergy(
     verification: str | None = "confirmed",
     reaction: str = "urticaria",
 ) -> Allergy:
-    return Allergy(_ref("AllergyIntolerance", "alg"), (Coding(system, code),), verification, at, reaction)
+    return Allergy(
+        _ref("AllergyIntolerance", "alg"), (Coding(system, code),), verification, at, reaction
+    )
 
 
 def an_mri(at: datetime, gd: int = 0, t2: int = 0, status: str = "final") -> MriRead:

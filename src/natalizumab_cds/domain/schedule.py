@@ -89,7 +89,7 @@ def monitoring_schedule(
         interval = protocol.interval(f"interval_{item.value}")
         if last is not None:
             due = interval.after(last)
-        elif item is Item.INFUSION or (first_infusion is None and item in BASELINE_ITEMS):
+        elif first_infusion is None and item in BASELINE_ITEMS:
             due = today
         else:
             due = interval.after(first_infusion or today)

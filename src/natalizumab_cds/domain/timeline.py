@@ -192,8 +192,9 @@ class _Series(Generic[T]):
 
     __slots__ = ("_items", "_moments")
 
-    def __init__(self, items: Iterable[tuple[datetime, T]]) -> None:
-        pairs = sorted(items, key=lambda pair: pair[0])
+    def __init__(self, items: Iterable[tuple[datetime, str, T]]) -> None:
+        # Same moment: order by resource id, so the record's order never matters.
+        pairs = [(moment, item) for moment, _, item in sorted(items, key=lambda t: t[:2])]
         self._moments = [moment for moment, _ in pairs]
         self._items = [item for _, item in pairs]
 
@@ -205,12 +206,12 @@ class _Series(Generic[T]):
         return self._items[index - 1] if index else None
 
 
-def _dated(facts: Iterable[Dated]) -> list[tuple[datetime, Dated]]:
+def _dated(facts: Iterable[Dated]) -> list[tuple[datetime, str, Dated]]:
     kept = []
     for fact in facts:
         _require_aware(fact.id, fact.at)
         if fact.status not in VOID_STATUSES:
-            kept.append((fact.at, fact))
+            kept.append((fact.at, fact.id, fact))
     return kept
 
 
@@ -243,7 +244,7 @@ class Timeline:
         self._mris = _Series(_dated(mris))
         self._relapses = _Series(_dated(relapses))
         self._infusions = _Series(
-            (moment, i) for moment, i in _dated(infusions) if i.status == "completed"
+            (moment, ref, i) for moment, ref, i in _dated(infusions) if i.status == "completed"
         )
         self.medications = tuple(medications)
         self.conditions = tuple(conditions)

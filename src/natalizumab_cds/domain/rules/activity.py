@@ -96,7 +96,8 @@ class Worsening:
 
 
 def confirmed_worsening(ctx: Context) -> Worsening | None:
-    """Two assessments ≥ the confirmation gap apart, both and all between at the threshold."""
+    """The latest confirmation: two assessments ≥ the gap apart, both and all between at or
+    above the threshold. The latest, so that a new worsening after an old one is seen."""
     scores = ctx.timeline.results(Analyte.EDSS, ctx.at)
     infusions = ctx.timeline.completed_infusions(ctx.at)
     if not scores or not infusions:
@@ -110,6 +111,7 @@ def confirmed_worsening(ctx: Context) -> Worsening | None:
     threshold = baseline.value + step
     gap = ctx.protocol.interval("edss_confirmation_gap").as_timedelta()
     run_start: Result | None = None
+    found: Worsening | None = None
     for score in scores[baseline_index + 1 :]:
         if score.value < threshold:
             run_start = None
@@ -117,8 +119,8 @@ def confirmed_worsening(ctx: Context) -> Worsening | None:
         if run_start is None:
             run_start = score
         elif score.at - run_start.at >= gap:
-            return Worsening(baseline, threshold, run_start, score)
-    return None
+            found = Worsening(baseline, threshold, run_start, score)
+    return found
 
 
 def _baseline_index(scores: Sequence[Result], first_infusion: datetime) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from natalizumab_cds.domain.findings import Citation, Effect, Finding, RuleSpec
 from natalizumab_cds.domain.rules.rule import Context, fire, number
@@ -50,9 +49,13 @@ LOW_DRUG_LEVEL = RuleSpec(
 
 
 def persistent_pair(
-    results: Sequence[StatusObservation], gap: timedelta
+    ctx: Context, results: Sequence[StatusObservation]
 ) -> tuple[StatusObservation, StatusObservation] | None:
-    """The first two positives ``gap`` or more apart with no negative between them."""
+    """The first two positives at least the gap apart (in calendar days), no negative between.
+
+    Calendar days, so a retest on the suggested date counts whatever the time of day.
+    """
+    gap = ctx.protocol.interval("antibody_persistence_gap")
     run_start: StatusObservation | None = None
     for result in results:
         if result.value != "positive":
@@ -60,21 +63,17 @@ def persistent_pair(
             continue
         if run_start is None:
             run_start = result
-        elif result.at - run_start.at >= gap:
+        elif ctx.day_of(result.at) >= gap.after(ctx.day_of(run_start.at)):
             return run_start, result
     return None
 
 
-def _gap(ctx: Context) -> timedelta:
-    return ctx.protocol.interval("antibody_persistence_gap").as_timedelta()
-
-
 def persistent(ctx: Context) -> list[Finding]:
-    pair = persistent_pair(ctx.timeline.statuses(StatusKind.ANTIBODY, ctx.at), _gap(ctx))
+    pair = persistent_pair(ctx, ctx.timeline.statuses(StatusKind.ANTIBODY, ctx.at))
     if pair is None:
         return []
     first, second = pair
-    days = (second.at - first.at).days
+    days = (ctx.day_of(second.at) - ctx.day_of(first.at)).days
     return fire(
         PERSISTENT,
         Effect.DISCONTINUE,
@@ -89,10 +88,10 @@ def positive_unconfirmed(ctx: Context) -> list[Finding]:
     results = ctx.timeline.statuses(StatusKind.ANTIBODY, ctx.at)
     if not results or results[-1].value != "positive":
         return []
-    if persistent_pair(results, _gap(ctx)) is not None:
+    if persistent_pair(ctx, results) is not None:
         return []
     latest = results[-1]
-    retest = ctx.day_of(latest.at) + _gap(ctx)
+    retest = ctx.protocol.interval("antibody_persistence_gap").after(ctx.day_of(latest.at))
     return fire(
         POSITIVE_UNCONFIRMED,
         Effect.CAUTION,

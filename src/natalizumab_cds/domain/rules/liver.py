@@ -63,7 +63,7 @@ def elevated(ctx: Context) -> list[Finding]:
             ELEVATED,
             Effect.HOLD,
             f"{analyte.name} {number(latest.value)} {latest.unit} on {ctx.day_of(latest.at)} "
-            f"is {number(latest.value / uln)} × {source} ({number(uln)} {latest.unit})",
+            f"is {number(round(latest.value / uln, 1))} × {source} ({number(uln)} {latest.unit})",
             evidence=[latest.id],
             data_at=latest.at,
             suggestions=[f"Repeat {analyte.name}; hold until below {number(multiple)} × ULN"],

@@ -1,0 +1,187 @@
+"""Deterministic synthetic patient records as FHIR R4 Bundles (plain dicts).
+
+``synthesize_patient(index, seed, anchor, scenario, years)`` builds one
+``collection`` Bundle: a Patient tagged synthetic, natalizumab infusions every
+28 days, the monitoring results of CLINICAL_RULES.md, and whatever the scenario
+adds so that its rule fires at ``anchor``. Dates are counted back from the
+anchor (the moment assessed, usually now), so a demo never goes stale, and
+nothing is dated after it. The same arguments always give byte-identical output:
+every draw comes from a ``random.Random`` seeded from (seed, index).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from natalizumab_cds.domain.protocol import add_months
+from natalizumab_cds.interop.fhir.synthetic_fhir import SCENARIO_SYSTEM, render_bundle
+from natalizumab_cds.interop.fhir.synthetic_plan import Plan
+from natalizumab_cds.interop.fhir.synthetic_scenarios import SCENARIO_TABLE, Scenario
+
+__all__ = [
+    "ROUTINE",
+    "SCENARIOS",
+    "SCENARIO_DECISIONS",
+    "SCENARIO_RULES",
+    "SCENARIO_SYSTEM",
+    "choose_scenario",
+    "synthesize",
+    "synthesize_patient",
+    "ten_year_patient",
+]
+
+ROUTINE = "routine-proceed"
+#: Every situation the generator can produce; the routine one comes first.
+SCENARIOS: tuple[str, ...] = tuple(SCENARIO_TABLE)
+#: Rule ids each scenario is made to fire at the anchor (besides monitoring items due).
+SCENARIO_RULES: dict[str, tuple[str, ...]] = {s.name: s.rules for s in SCENARIO_TABLE.values()}
+#: The decision each scenario should lead to.
+SCENARIO_DECISIONS: dict[str, str] = {s.name: s.decision for s in SCENARIO_TABLE.values()}
+#: Share of routine patients among indexes past the first cycle through SCENARIOS.
+ROUTINE_SHARE = 0.7
+TEN_YEARS = 10.0
+
+_GIVEN = {
+    "female": (
+        "Anna",
+        "Sofia",
+        "Maria",
+        "Laura",
+        "Emma",
+        "Julia",
+        "Clara",
+        "Elena",
+        "Nora",
+        "Ines",
+        "Hanna",
+        "Lea",
+        "Mira",
+        "Sara",
+        "Eva",
+        "Lena",
+        "Marta",
+        "Ida",
+        "Zoe",
+        "Alba",
+    ),
+    "male": (
+        "Lukas",
+        "David",
+        "Jonas",
+        "Marco",
+        "Tomas",
+        "Elias",
+        "Paul",
+        "Hugo",
+        "Noah",
+        "Felix",
+        "Adam",
+        "Leon",
+        "Ivan",
+        "Oscar",
+        "Samuel",
+        "Theo",
+        "Mateo",
+        "Jan",
+        "Aron",
+        "Emil",
+    ),
+}
+_FAMILY = (
+    "Testperson",
+    "Synthwell",
+    "Demoford",
+    "Samplebury",
+    "Mockridge",
+    "Fauxley",
+    "Placeholm",
+    "Trialson",
+    "Dummling",
+    "Fictova",
+    "Exemplar",
+    "Modelski",
+    "Simulatti",
+    "Proberg",
+    "Specimena",
+    "Caseworth",
+    "Fabriano",
+    "Inventa",
+    "Pseudova",
+    "Artifex",
+)
+
+
+def synthesize_patient(
+    index: int,
+    seed: int,
+    anchor: datetime,
+    scenario: str | None = None,
+    years: float | None = None,
+) -> dict[str, Any]:
+    """One patient's Bundle; ``anchor`` without a time zone is taken as UTC.
+
+    ``years`` is the length of the treatment history (drawn per patient when
+    None, within the scenario's range); it is raised to the scenario's minimum
+    when the scenario needs a longer history to be faithful.
+    """
+    if index < 0:
+        raise ValueError(f"index must be >= 0, got {index}")
+    name = scenario if scenario is not None else choose_scenario(index, seed)
+    if name not in SCENARIO_TABLE:
+        raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+    if years is not None and years < 0:
+        raise ValueError(f"years must be >= 0, got {years}")
+    spec = SCENARIO_TABLE[name]
+    rng = random.Random(f"natalizumab-cds:synthetic:{seed}:{index}")
+    plan = _new_plan(index, _normalize(anchor), rng, spec)
+    if years is None:
+        years = round(rng.uniform(spec.min_years, max(spec.min_years, spec.max_years)), 2)
+    spec.build(plan, max(years, spec.min_years))
+    return render_bundle(plan, seed, name)
+
+
+def synthesize(patients: int, seed: int, anchor: datetime) -> Iterator[dict[str, Any]]:
+    """The Bundles of patients 0 .. ``patients`` - 1, scenarios chosen by index and seed."""
+    for index in range(patients):
+        yield synthesize_patient(index, seed, anchor)
+
+
+def ten_year_patient(seed: int, anchor: datetime) -> dict[str, Any]:
+    """A routine patient with ten years of history (about 130 infusions, 600 results)."""
+    return synthesize_patient(0, seed, anchor, ROUTINE, years=TEN_YEARS)
+
+
+def choose_scenario(index: int, seed: int) -> str:
+    """The first len(SCENARIOS) indexes cycle through all; later ones are mostly routine."""
+    if index < len(SCENARIOS):
+        return SCENARIOS[index]
+    rng = random.Random(f"natalizumab-cds:scenario:{seed}:{index}")
+    if rng.random() < ROUTINE_SHARE:
+        return ROUTINE
+    return rng.choice([name for name in SCENARIOS if name != ROUTINE])
+
+
+def _normalize(anchor: datetime) -> datetime:
+    """The anchor in UTC, whole seconds (truncating never moves it later)."""
+    if anchor.tzinfo is None:
+        anchor = anchor.replace(tzinfo=UTC)
+    return anchor.astimezone(UTC).replace(microsecond=0)
+
+
+def _new_plan(index: int, anchor: datetime, rng: random.Random, spec: Scenario) -> Plan:
+    female = spec.female if spec.female is not None else rng.random() < 0.7
+    gender = "female" if female else "male"
+    age = rng.randint(*spec.ages)
+    birth = add_months(anchor.date(), -12 * age) - timedelta(days=rng.randint(0, 360))
+    return Plan(
+        index=index,
+        anchor=anchor,
+        rng=rng,
+        gender=gender,
+        birth_date=birth,
+        given=rng.choice(_GIVEN[gender]),
+        family=rng.choice(_FAMILY),
+    )

@@ -1,0 +1,1 @@
+"""Tests for the pre-infusion rules, one module per clinical area."""
