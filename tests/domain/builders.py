@@ -66,8 +66,10 @@ def a_result(
     high: float | None = None,
     status: str = "final",
     ident: str | None = None,
+    comparator: str = "",
 ) -> Result:
     return Result(
+        comparator=comparator,
         id=ident or _ref("Observation", analyte.value),
         analyte=analyte,
         at=at,

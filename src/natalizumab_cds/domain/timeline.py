@@ -67,10 +67,19 @@ class Coding:
 
 @dataclass(frozen=True, slots=True)
 class Patient:
+    """``birth_date`` is the earliest day the recorded birth date allows; for a partial
+    date (a year or a month) ``birth_date_last`` is the latest, so age limits can be
+    checked against the youngest and the oldest age the record allows."""
+
     id: str
     birth_date: date | None
     name: str = ""
     mrn: str | None = None
+    birth_date_last: date | None = None
+
+    @property
+    def latest_possible_birth(self) -> date | None:
+        return self.birth_date_last or self.birth_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,7 @@ class Result:
     low: float | None = None
     high: float | None = None
     status: str = "final"
+    comparator: str = ""  # "<", "<=", ">=", ">" when the lab reports a bound, not a value
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,12 +106,19 @@ def positive_unconfirmed(ctx: Context) -> list[Finding]:
 def low_drug_level(ctx: Context) -> list[Finding]:
     latest = ctx.timeline.latest_result(Analyte.NATALIZUMAB, ctx.at)
     threshold = ctx.protocol.number("low_drug_level")
-    if latest is None or latest.value >= threshold:
+    if latest is None:
+        return []
+    # "<1 ug/mL" (a bound at the threshold) is below it as surely as 0.6 is.
+    below = latest.value < threshold or (
+        latest.comparator in ("<", "<=") and latest.value <= threshold
+    )
+    if not below:
         return []
     return fire(
         LOW_DRUG_LEVEL,
         Effect.CAUTION,
-        f"Serum natalizumab {number(latest.value)} {latest.unit} on {ctx.day_of(latest.at)} "
+        f"Serum natalizumab {latest.comparator}{number(latest.value)} {latest.unit} on "
+        f"{ctx.day_of(latest.at)} "
         f"is below {number(threshold)} {latest.unit}",
         evidence=[latest.id],
         data_at=latest.at,

@@ -70,16 +70,25 @@ def pediatric(ctx: Context) -> list[Finding]:
             "Birth date not recorded: age limits (under 18, 65 or older) cannot be checked",
             evidence=[patient.id],
         )
-    age = age_on(patient.birth_date, ctx.today)
+    youngest = patient.latest_possible_birth
+    assert youngest is not None
+    # A partial birth date is judged by the youngest age it allows: never guess older.
+    age = age_on(youngest, ctx.today)
     limit = int(ctx.protocol.number("pediatric_age"))
     if age >= limit:
         return []
     return fire(
         PEDIATRIC,
         Effect.HOLD,
-        f"Age {age} on {ctx.today} (born {patient.birth_date}) is under {limit}",
+        f"Age {age} on {ctx.today} ({_born(patient.birth_date, youngest)}) is under {limit}",
         evidence=[patient.id],
     )
+
+
+def _born(earliest: date, latest: date) -> str:
+    if earliest == latest:
+        return f"born {earliest}"
+    return f"birth date recorded only as {earliest} to {latest}; youngest age used"
 
 
 def elderly(ctx: Context) -> list[Finding]:
@@ -90,10 +99,12 @@ def elderly(ctx: Context) -> list[Finding]:
     limit = int(ctx.protocol.number("elderly_age"))
     if age < limit:
         return []
+    latest = ctx.timeline.patient.latest_possible_birth or birth
+    born = f"born {birth}" if latest == birth else f"birth date recorded only from {birth}"
     return fire(
         ELDERLY,
         Effect.CAUTION,
-        f"Age {age} on {ctx.today} (born {birth}) is {limit} or older: limited data",
+        f"Age {age} on {ctx.today} ({born}) is {limit} or older: limited data",
         evidence=[ctx.timeline.patient.id],
     )
 
