@@ -209,7 +209,7 @@ def an_override(rule: str, at: datetime, reason: str = "benefit outweighs risk")
     return Override(_ref("DetectedIssue", "ovr"), rule, "Practitioner/dr-synthetic", at, reason)
 
 
-def a_timeline(patient: Patient | None = None, **facts: Iterable[Any]) -> Timeline:
+def a_timeline(patient: Patient | None = None, /, **facts: Iterable[Any]) -> Timeline:
     return Timeline(patient or a_patient(), **facts)  # type: ignore[arg-type]
 
 

@@ -109,7 +109,7 @@ def confirmed_worsening(ctx: Context) -> Worsening | None:
         "edss_step_low_baseline" if baseline.value <= cutoff else "edss_step_high_baseline"
     )
     threshold = baseline.value + step
-    gap = ctx.protocol.interval("edss_confirmation_gap").as_timedelta()
+    gap = ctx.protocol.interval("edss_confirmation_gap")
     run_start: Result | None = None
     found: Worsening | None = None
     for score in scores[baseline_index + 1 :]:
@@ -118,7 +118,7 @@ def confirmed_worsening(ctx: Context) -> Worsening | None:
             continue
         if run_start is None:
             run_start = score
-        elif score.at - run_start.at >= gap:
+        elif ctx.day_of(score.at) >= gap.after(ctx.day_of(run_start.at)):
             found = Worsening(baseline, threshold, run_start, score)
     return found
 

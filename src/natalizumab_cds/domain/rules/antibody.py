@@ -108,18 +108,22 @@ def low_drug_level(ctx: Context) -> list[Finding]:
     threshold = ctx.protocol.number("low_drug_level")
     if latest is None:
         return []
-    # "<1 ug/mL" (a bound at the threshold) is below it as surely as 0.6 is.
-    below = latest.value < threshold or (
-        latest.comparator in ("<", "<=") and latest.value <= threshold
-    )
-    if not below:
+    # "<1 ug/mL" (a bound at the threshold) is below it as surely as 0.6 is; ">0.5" may
+    # or may not be, so it is said to be unknown rather than low or normal.
+    comparator = latest.comparator
+    if comparator in (">", ">="):
+        if latest.value >= threshold:
+            return []
+        verdict = "cannot be judged against"
+    elif latest.value < threshold or (comparator in ("<", "<=") and latest.value <= threshold):
+        verdict = "is below"
+    else:
         return []
     return fire(
         LOW_DRUG_LEVEL,
         Effect.CAUTION,
-        f"Serum natalizumab {latest.comparator}{number(latest.value)} {latest.unit} on "
-        f"{ctx.day_of(latest.at)} "
-        f"is below {number(threshold)} {latest.unit}",
+        f"Serum natalizumab {comparator}{number(latest.value)} {latest.unit} on "
+        f"{ctx.day_of(latest.at)} {verdict} {number(threshold)} {latest.unit}",
         evidence=[latest.id],
         data_at=latest.at,
         suggestions=["Test for anti-natalizumab antibodies"],

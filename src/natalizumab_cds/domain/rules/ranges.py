@@ -73,9 +73,40 @@ def _range_text(result: Result) -> str:
 
 def _describe(ctx: Context, result: Result, verdict: str) -> str:
     return (
-        f"{_LABEL[result.analyte]} {number(result.value)} {result.unit} on "
+        f"{_LABEL[result.analyte]} {result.comparator}{number(result.value)} {result.unit} on "
         f"{ctx.day_of(result.at)} is {verdict} ({_range_text(result)})"
     )
+
+
+def side_of_range(result: Result, *, low: bool, high: bool) -> str:
+    """'below', 'above', 'within' or 'unknown' for the checked sides of the range.
+
+    A bounded value ("<2.0", ">400") is only placed outside the range when every value
+    it allows is outside; otherwise it is 'unknown' - never silently 'within'.
+    """
+    value, comparator = result.value, result.comparator
+    floor = result.low if low else None
+    ceiling = result.high if high else None
+    if comparator in ("<", "<=", ">", ">="):
+        strict = comparator in ("<", ">")
+        if (
+            comparator[0] == "<"
+            and floor is not None
+            and (value < floor or (strict and value == floor))
+        ):
+            return "below"
+        if (
+            comparator[0] == ">"
+            and ceiling is not None
+            and (value > ceiling or (strict and value == ceiling))
+        ):
+            return "above"
+        return "within" if floor is None and ceiling is None else "unknown"
+    if floor is not None and value < floor:
+        return "below"
+    if ceiling is not None and value > ceiling:
+        return "above"
+    return "within"
 
 
 def _out_of_range(
@@ -90,15 +121,17 @@ def _out_of_range(
         checked_bounds = [b for b, on in ((latest.low, low), (latest.high, high)) if on]
         if all(b is None for b in checked_bounds):
             texts.append(
-                f"{_LABEL[analyte]} {number(latest.value)} {latest.unit} on "
+                f"{_LABEL[analyte]} {latest.comparator}{number(latest.value)} {latest.unit} on "
                 f"{ctx.day_of(latest.at)} has no reference range: cannot be judged"
             )
             used.append(latest)
-        elif low and latest.low is not None and latest.value < latest.low:
-            texts.append(_describe(ctx, latest, "below range"))
-            used.append(latest)
-        elif high and latest.high is not None and latest.value > latest.high:
-            texts.append(_describe(ctx, latest, "above range"))
+            continue
+        side = side_of_range(latest, low=low, high=high)
+        if side != "within":
+            verdict = {"below": "below range", "above": "above range"}.get(
+                side, "a bound that may or may not be in range: cannot be judged"
+            )
+            texts.append(_describe(ctx, latest, verdict))
             used.append(latest)
     return texts, used
 
