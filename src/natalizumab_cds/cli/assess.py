@@ -11,13 +11,13 @@ import orjson
 import typer
 
 from natalizumab_cds.application.report import assessment_to_dict
+from natalizumab_cds.bootstrap import active_protocol, clinic_tz
 from natalizumab_cds.cli.app import app
 from natalizumab_cds.cli.moments import parse_at
 from natalizumab_cds.cli.text_report import render_text
 from natalizumab_cds.domain.assessment import assess as run_assessment
 from natalizumab_cds.domain.errors import InvalidInput
 from natalizumab_cds.interop.fhir.reader import read_bundle
-from natalizumab_cds.bootstrap import active_protocol, clinic_tz
 
 
 class Format(StrEnum):
@@ -31,7 +31,7 @@ def assess(
     at: Annotated[
         str | None, typer.Option(help="Moment assessed (ISO 8601; no offset = UTC). Default: now")
     ] = None,
-    format: Annotated[Format, typer.Option("--format", help="json or text")] = Format.JSON,  # noqa: A002
+    format: Annotated[Format, typer.Option("--format", help="json or text")] = Format.JSON,
 ) -> None:
     """Assess whether today's infusion may go ahead: proceed, caution, hold or discontinue."""
     moment = parse_at(at)

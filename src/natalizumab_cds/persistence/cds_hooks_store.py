@@ -1,0 +1,177 @@
+"""SQL adapters for the CDS Hooks ports: the shared ``jti`` replay cache and the feedback log.
+
+The replay cache relies on the primary key (issuer, jti): of two processes
+inserting the same token id, the database lets exactly one through. A row may
+be reused once its token has expired (an update guarded by ``expires_at <
+now``), and expired rows are purged now and then by whichever process notices.
+The tables are created by the Alembic revision ``cds_hooks``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from natalizumab_cds.application.cds_hooks import CardFeedback, FeedbackOutcome
+from natalizumab_cds.application.errors import DatabaseUnavailable
+from natalizumab_cds.persistence.engine import WRITE
+from natalizumab_cds.persistence.tables import UtcDateTime, metadata
+
+token_uses = Table(
+    "cds_hooks_token_uses",
+    metadata,
+    Column("issuer", String(500), primary_key=True),
+    Column("jti", String(255), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+card_feedback = Table(
+    "cds_hooks_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("card", String(200), nullable=False),
+    Column("outcome", String(20), nullable=False),  # accepted | overridden
+    Column("outcome_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("client", String(500), nullable=False),  # the EHR's token issuer
+    Column("accepted_suggestions", Text, nullable=False),  # JSON list of suggestion ids
+    Column("override_system", String(500), nullable=True),
+    Column("override_code", String(200), nullable=True),
+    Column("override_display", Text, nullable=True),
+    Column("user_comment", Text, nullable=True),
+    Index(None, "card"),
+    Index(None, "received_at"),
+)
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{WRITE: True})
+            with connection.begin():
+                yield connection
+    except OperationalError as error:
+        raise DatabaseUnavailable(f"the database is unavailable: {error.orig}") from error
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    try:
+        with engine.connect() as connection, connection.begin():
+            yield connection
+    except OperationalError as error:
+        raise DatabaseUnavailable(f"the database is unavailable: {error.orig}") from error
+
+
+class SqlReplayCache:
+    """``ReplayCache`` on the shared database."""
+
+    def __init__(self, engine: Engine, purge_every_seconds: float = 60.0) -> None:
+        self.engine = engine
+        self.purge_every_seconds = purge_every_seconds
+        self._last_purge = float("-inf")
+
+    def first_use(self, issuer: str, jti: str, expires_at: datetime, now: datetime) -> bool:
+        row = {"issuer": issuer, "jti": jti, "expires_at": expires_at}
+        try:
+            with _writing(self.engine) as connection:
+                connection.execute(insert(token_uses).values(**row))
+        except IntegrityError:
+            return self._reuse_expired(row, now)
+        self._purge_now_and_then(now)
+        return True
+
+    def _reuse_expired(self, row: dict[str, object], now: datetime) -> bool:
+        """The pair is on file: it is a replay unless the remembered token has expired."""
+        with _writing(self.engine) as connection:
+            result = connection.execute(
+                update(token_uses)
+                .where(
+                    token_uses.c.issuer == row["issuer"],
+                    token_uses.c.jti == row["jti"],
+                    token_uses.c.expires_at < now,
+                )
+                .values(expires_at=row["expires_at"])
+            )
+        return result.rowcount == 1
+
+    def _purge_now_and_then(self, now: datetime) -> None:
+        if time.monotonic() - self._last_purge < self.purge_every_seconds:
+            return
+        self._last_purge = time.monotonic()
+        with _writing(self.engine) as connection:
+            connection.execute(delete(token_uses).where(token_uses.c.expires_at < now))
+
+    def remembered(self) -> int:
+        """How many token ids are on file (for tests and operations)."""
+        with _reading(self.engine) as connection:
+            return len(connection.execute(select(token_uses.c.jti)).all())
+
+
+class SqlFeedbackLog:
+    """``FeedbackLog`` on the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, feedback: Sequence[CardFeedback]) -> None:
+        rows = [
+            {
+                "card": item.card,
+                "outcome": item.outcome.value,
+                "outcome_at": item.outcome_at,
+                "received_at": item.received_at,
+                "client": item.client,
+                "accepted_suggestions": json.dumps(list(item.accepted_suggestions)),
+                "override_system": item.override_system,
+                "override_code": item.override_code,
+                "override_display": item.override_display,
+                "user_comment": item.user_comment,
+            }
+            for item in feedback
+        ]
+        with _writing(self.engine) as connection:
+            connection.execute(insert(card_feedback), rows)
+
+    def for_card(self, card: str) -> list[CardFeedback]:
+        query = (
+            select(card_feedback).where(card_feedback.c.card == card).order_by(card_feedback.c.id)
+        )
+        with _reading(self.engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        return [
+            CardFeedback(
+                card=row["card"],
+                outcome=FeedbackOutcome(row["outcome"]),
+                outcome_at=row["outcome_at"],
+                received_at=row["received_at"],
+                client=row["client"],
+                accepted_suggestions=tuple(json.loads(row["accepted_suggestions"])),
+                override_system=row["override_system"],
+                override_code=row["override_code"],
+                override_display=row["override_display"],
+                user_comment=row["user_comment"],
+            )
+            for row in rows
+        ]

@@ -1,0 +1,117 @@
+"""Summary rows in SQL (the ``Summaries`` port): one per patient, one per item due.
+
+Saving replaces a patient's rows whole (delete, then insert in bulk): simpler
+than an upsert that both engines spell differently, and just as atomic inside
+the writer's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, or_, select
+
+from natalizumab_cds.application.records import ItemDue, Page, Summary
+from natalizumab_cds.application.worklist_query import WorklistEntry, WorklistQuery
+from natalizumab_cds.domain.schedule import Item
+from natalizumab_cds.persistence.patient_records import chunks
+from natalizumab_cds.persistence.tables import monitoring_dues, patient_summaries, patients
+from natalizumab_cds.persistence.worklist import worklist_page
+
+ITEM_ORDER = {item.value: index for index, item in enumerate(Item)}
+
+
+def rules_text(rules: Sequence[str]) -> str:
+    return ",".join(rules)
+
+
+def rules_of(text: str) -> tuple[str, ...]:
+    return tuple(text.split(",")) if text else ()
+
+
+def summary_row(summary: Summary) -> dict[str, Any]:
+    return {
+        "patient_id": summary.patient_id,
+        "record_version": summary.record_version,
+        "assessed_at": summary.assessed_at,
+        "assessed_on": summary.assessed_on,
+        "protocol_version": summary.protocol_version,
+        "decision": summary.decision,
+        "attention": rules_text(summary.attention),
+        "acknowledged": rules_text(summary.acknowledged),
+        "problem": summary.problem,
+    }
+
+
+def due_rows(summary: Summary) -> list[dict[str, Any]]:
+    return [
+        {"patient_id": summary.patient_id, "item": d.item, "last_done": d.last, "due": d.due}
+        for d in summary.dues
+    ]
+
+
+class SqlSummaries:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def save(self, summaries: Sequence[Summary]) -> None:
+        if not summaries:
+            return
+        for part in chunks([s.patient_id for s in summaries]):
+            self._db.execute(delete(monitoring_dues).where(monitoring_dues.c.patient_id.in_(part)))
+            self._db.execute(
+                delete(patient_summaries).where(patient_summaries.c.patient_id.in_(part))
+            )
+        self._db.execute(insert(patient_summaries), [summary_row(s) for s in summaries])
+        dues = [row for s in summaries for row in due_rows(s)]
+        if dues:
+            self._db.execute(insert(monitoring_dues), dues)
+
+    def outdated(self, today: date, protocol_version: str, limit: int) -> list[str]:
+        s = patient_summaries.c
+        query = (
+            select(patients.c.id)
+            .outerjoin(patient_summaries, s.patient_id == patients.c.id)
+            .where(
+                or_(
+                    s.patient_id.is_(None),
+                    s.assessed_on < today,
+                    s.protocol_version != protocol_version,
+                )
+            )
+            .order_by(patients.c.id)
+            .limit(limit)
+        )
+        return list(self._db.execute(query).scalars())
+
+    def summary(self, patient_id: str) -> Summary | None:
+        s = patient_summaries.c
+        row = self._db.execute(select(patient_summaries).where(s.patient_id == patient_id)).first()
+        if row is None:
+            return None
+        d = monitoring_dues.c
+        dues = self._db.execute(
+            select(d.item, d.last_done, d.due).where(d.patient_id == patient_id)
+        )
+        return Summary(
+            patient_id=row.patient_id,
+            record_version=row.record_version,
+            assessed_at=row.assessed_at,
+            assessed_on=row.assessed_on,
+            protocol_version=row.protocol_version,
+            decision=row.decision,
+            attention=rules_of(row.attention),
+            acknowledged=rules_of(row.acknowledged),
+            dues=tuple(
+                sorted(
+                    (ItemDue(item, last, due) for item, last, due in dues),
+                    key=lambda due: ITEM_ORDER.get(due.item, len(ITEM_ORDER)),
+                )
+            ),
+            problem=row.problem,
+        )
+
+    def worklist(self, query: WorklistQuery) -> Page[WorklistEntry]:
+        return worklist_page(self._db, query)

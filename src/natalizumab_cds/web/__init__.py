@@ -1,0 +1,1 @@
+"""The server-rendered web UI; ``static/`` holds assets served locally (no CDN)."""

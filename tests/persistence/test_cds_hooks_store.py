@@ -1,0 +1,149 @@
+"""The CDS Hooks ports in SQL (SQLite and PostgreSQL), held to the same contract as the fakes.
+
+The replay cache is what stops a captured EHR token from being used twice, on
+any app process: two engines on one database stand for two processes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from natalizumab_cds.application.cds_hooks import CardFeedback, FeedbackOutcome, ReplayCache
+from natalizumab_cds.persistence.cds_hooks_store import SqlFeedbackLog, SqlReplayCache
+from natalizumab_cds.persistence.engine import database_engine
+from tests.interop.cds_hooks.fakes import MemoryReplayCache
+
+ISSUER = "https://ehr.example.org"
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = database_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["memory", "sql"])
+def replay(request: pytest.FixtureRequest, database_url: str) -> Iterator[ReplayCache]:
+    if request.param == "memory":
+        yield MemoryReplayCache()
+        return
+    engine = database_engine(database_url)
+    yield SqlReplayCache(engine)
+    engine.dispose()
+
+
+def a_jti() -> str:
+    return str(uuid.uuid4())
+
+
+def test_a_token_id_is_accepted_once_and_refused_after(replay: ReplayCache) -> None:
+    jti = a_jti()
+
+    assert replay.first_use(ISSUER, jti, LATER, NOW) is True
+    assert replay.first_use(ISSUER, jti, LATER, NOW + timedelta(seconds=30)) is False
+
+
+def test_the_same_token_id_from_another_issuer_is_another_token(replay: ReplayCache) -> None:
+    jti = a_jti()
+    replay.first_use(ISSUER, jti, LATER, NOW)
+
+    assert replay.first_use("https://other-ehr.example.org", jti, LATER, NOW) is True
+
+
+def test_a_token_id_is_forgotten_once_its_token_has_expired(replay: ReplayCache) -> None:
+    jti = a_jti()
+    replay.first_use(ISSUER, jti, LATER, NOW)
+
+    assert replay.first_use(ISSUER, jti, LATER + timedelta(minutes=5), LATER + timedelta(seconds=1))
+
+
+def test_of_many_concurrent_uses_of_one_token_exactly_one_is_accepted(replay: ReplayCache) -> None:
+    jti = a_jti()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: replay.first_use(ISSUER, jti, LATER, NOW), range(16)))
+
+    assert results.count(True) == 1
+
+
+def test_a_token_used_on_one_process_is_refused_on_another(database_url: str) -> None:
+    jti = a_jti()
+    first, second = database_engine(database_url), database_engine(database_url)
+    try:
+        assert SqlReplayCache(first).first_use(ISSUER, jti, LATER, NOW)
+        assert not SqlReplayCache(second).first_use(ISSUER, jti, LATER, NOW)
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_a_token_used_in_another_os_process_is_refused_here(
+    database_url: str, engine: Engine
+) -> None:
+    jti = a_jti()
+    script = (
+        "import sys; from datetime import datetime;"
+        "from natalizumab_cds.persistence.engine import database_engine;"
+        "from natalizumab_cds.persistence.cds_hooks_store import SqlReplayCache;"
+        "cache = SqlReplayCache(database_engine(sys.argv[1]));"
+        "print(cache.first_use(sys.argv[2], sys.argv[3], datetime.fromisoformat(sys.argv[4]),"
+        " datetime.fromisoformat(sys.argv[5])))"
+    )
+    arguments = [database_url, ISSUER, jti, LATER.isoformat(), NOW.isoformat()]
+
+    other = subprocess.run(
+        [sys.executable, "-c", script, *arguments], capture_output=True, text=True, check=True
+    )
+
+    assert other.stdout.strip() == "True"
+    assert SqlReplayCache(engine).first_use(ISSUER, jti, LATER, NOW) is False
+
+
+def test_expired_token_ids_are_purged(engine: Engine) -> None:
+    cache = SqlReplayCache(engine, purge_every_seconds=0)
+    cache.first_use(ISSUER, a_jti(), NOW - timedelta(hours=1), NOW - timedelta(hours=2))
+    before = cache.remembered()
+
+    cache.first_use(ISSUER, a_jti(), LATER, NOW)
+
+    assert cache.remembered() < before + 1
+
+
+def test_feedback_is_stored_and_read_back_per_card(engine: Engine) -> None:
+    log = SqlFeedbackLog(engine)
+    card = str(uuid.uuid4())
+    overridden = CardFeedback(
+        card=card,
+        outcome=FeedbackOutcome.OVERRIDDEN,
+        outcome_at=datetime(2026, 11, 24, 10, 5, tzinfo=UTC),
+        received_at=NOW,
+        client=ISSUER,
+        override_system="urn:natalizumab-cds:override-reason",
+        override_code="benefit-risk-evaluated",
+        override_display="Benefit-risk evaluated",
+        user_comment="discussed with the patient",
+    )
+    accepted = CardFeedback(
+        card=card,
+        outcome=FeedbackOutcome.ACCEPTED,
+        outcome_at=datetime(2026, 11, 24, 10, 6, tzinfo=UTC),
+        received_at=NOW,
+        client=ISSUER,
+        accepted_suggestions=("s-1", "s-2"),
+    )
+
+    log.record([overridden, accepted])
+
+    assert log.for_card(card) == [overridden, accepted]
+    assert log.for_card(str(uuid.uuid4())) == []

@@ -1,0 +1,67 @@
+"""The one set of migrations builds the clinic database on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from natalizumab_cds.persistence import migrate
+from natalizumab_cds.persistence.engine import database_engine
+
+
+def test_migrations_build_an_empty_database_exactly_as_the_tables_describe_it(
+    empty_database_url: str,
+) -> None:
+    engine = database_engine(empty_database_url)
+    try:
+        assert not migrate.is_current(engine)
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, migrate.full_metadata())
+        assert differences == []
+        assert migrate.is_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_an_up_to_date_database_again_changes_nothing(empty_database_url: str) -> None:
+    engine = database_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine)
+        tables_before = sorted(inspect(engine).get_table_names())
+        migrate.upgrade(engine)
+        assert sorted(inspect(engine).get_table_names()) == tables_before
+        assert {"patients", "resources", "resource_history", "patient_summaries"} <= set(
+            tables_before
+        )
+    finally:
+        engine.dispose()
+
+
+def test_the_worklist_columns_are_indexed(database_url: str) -> None:
+    engine = database_engine(database_url)
+    try:
+        inspector = inspect(engine)
+        dues = {tuple(i["column_names"]) for i in inspector.get_indexes("monitoring_dues")}
+        summaries = {tuple(i["column_names"]) for i in inspector.get_indexes("patient_summaries")}
+        patients = {tuple(i["column_names"]) for i in inspector.get_indexes("patients")}
+    finally:
+        engine.dispose()
+    assert ("item", "due") in dues
+    assert ("decision",) in summaries
+    assert {("mrn",), ("name_key",)} <= patients
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: object) -> None:
+    engine = database_engine(f"sqlite:///{tmp_path}/clinic.sqlite3")
+    try:
+        with engine.connect() as connection:
+            mode = connection.execute(text("PRAGMA journal_mode")).scalar_one()
+            keys = connection.execute(text("PRAGMA foreign_keys")).scalar_one()
+            timeout = connection.execute(text("PRAGMA busy_timeout")).scalar_one()
+    finally:
+        engine.dispose()
+    assert (mode, keys) == ("wal", 1)
+    assert timeout >= 5000
