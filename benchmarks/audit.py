@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from benchmarks_file import replace_section
 from sqlalchemy import insert, update
 from sqlalchemy.engine import make_url
 
@@ -213,16 +214,7 @@ def report(figures: list[Figures], args: argparse.Namespace) -> list[str]:
 
 def record(lines: list[str]) -> None:
     """Replace (or add) the "Audit trail" section of BENCHMARKS.md; other sections stay."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    start = text.find(HEADING)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text, encoding="utf-8")
+    replace_section(HEADING, "\n".join(lines))
 
 
 def postgres_reachable() -> bool:

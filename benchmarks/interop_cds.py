@@ -43,6 +43,7 @@ from fastapi.responses import JSONResponse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test EHR's key helpers and request builders
 
+from benchmarks_file import replace_section  # noqa: E402
 from tests.interop.cds_hooks.hooks import ANCHOR, an_order_sign  # noqa: E402
 from tests.interop.cds_hooks.signing import ISSUER, EhrKeys  # noqa: E402
 
@@ -203,8 +204,6 @@ def _line(f: Figures) -> str:
 
 def record(results: list[Figures], header: str) -> None:
     """Replace (or add) the "CDS Hooks" section of BENCHMARKS.md; other sections stay."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     section = "\n".join(
         [
             "## CDS Hooks",
@@ -219,13 +218,7 @@ def record(results: list[Figures], header: str) -> None:
             "",
         ]
     )
-    start = text.find("## CDS Hooks")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text, encoding="utf-8")
+    replace_section("## CDS Hooks", section)
 
 
 def _verdict(results: list[Figures]) -> str:

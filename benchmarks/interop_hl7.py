@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks_file import replace_section
+
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.bootstrap import clinic_service, hl7_endpoint
 from natalizumab_cds.interop.fhir.synthetic import synthesize_patient
@@ -208,16 +210,7 @@ def report(results: list[Figures], args: argparse.Namespace) -> list[str]:
 
 def record(lines: list[str]) -> None:
     """Replace (or add) the "HL7 v2 feed" section of BENCHMARKS.md; other sections stay."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    start = text.find(HEADING)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text, encoding="utf-8")
+    replace_section(HEADING, "\n".join(lines))
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from benchmarks_file import replace_section
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
@@ -283,15 +284,7 @@ def time_bare_insert(url: str, blobs: list[bytes]) -> float:
 
 def write_section(lines: list[str], path: Path) -> None:
     """Replace (or add) the "Worklist and import" section, leaving the others alone."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = "\n".join([HEADING, "", *lines]) + "\n"
-    if HEADING in text:
-        before, _, rest = text.partition(HEADING)
-        after = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    replace_section(HEADING, "\n".join([HEADING, "", *lines]), path)
 
 
 WORKLIST_HEADER = (
