@@ -25,6 +25,7 @@ from natalizumab_cds.application.records import (
     StoredVersion,
     Summary,
 )
+from natalizumab_cds.application.safety_counts import SafetyCounts
 from natalizumab_cds.application.worklist_query import WorklistEntry, WorklistQuery
 from natalizumab_cds.interop.fhir.record_format import FhirRecordFormat
 from tests.clinic_db import FakeClock
@@ -132,6 +133,9 @@ class FakeSummaries:
 
     def worklist(self, query: WorklistQuery) -> Page[WorklistEntry]:
         raise NotImplementedError("the worklist is SQL: see tests/persistence/test_worklist.py")
+
+    def safety_counts(self, today: date) -> SafetyCounts:
+        raise NotImplementedError("the safety report is SQL: see tests/api/test_safety_report.py")
 
 
 class FakeUnitOfWork:

@@ -32,6 +32,8 @@ from natalizumab_cds.api import (
     infusion_day,
     login,
     patients,
+    safety_report,
+    summary_pdf,
     worklist,
 )
 from natalizumab_cds.api.access import current_principal, install_access_handlers
@@ -99,7 +101,8 @@ def create_app(
     app.add_api_route("/docs", _docs, include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/health", _health, tags=["operations"], response_model=HealthOut)
     api_router = APIRouter(dependencies=ROUTE_DEPENDENCIES)  # type: ignore[arg-type]
-    for module in (patients, worklist, fhir, export, infusion_day, accounts, audit):
+    routers = (patients, worklist, fhir, export, infusion_day, accounts, audit)
+    for module in (*routers, safety_report, summary_pdf):
         api_router.include_router(module.router)
     api_router.include_router(hl7.router)  # lab systems: HL7 v2 ORU^R01, answered with ACKs
     app.include_router(api_router)

@@ -55,15 +55,19 @@ def _page(request: Request, message: str = "", status: int = 200, next_: str = "
     token = secrets.token_urlsafe(32)
     notice = f'<p role="alert">{escape(message)}</p>' if message else ""
     body = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in - natalizumab-cds</title></head>
-<body><main><h1>Sign in</h1>{notice}
+<html lang="en"><head><meta charset="utf-8"><title>Sign in - natalizumab-cds</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/app.css"></head>
+<body><header class="site-header"><div class="brand">natalizumab-cds</div></header>
+<main id="main" class="sign-in"><h1>Sign in</h1>{notice}
 <form method="post" action="/login">
 <input type="hidden" name="{CSRF_FIELD}" value="{token}">
 <input type="hidden" name="next" value="{escape(_safe_next(next_))}">
-<p><label>Username <input name="username" autocomplete="username" required></label></p>
-<p><label>Password <input name="password" type="password" autocomplete="current-password"
+<p class="field"><label>Username <input type="text" name="username" autocomplete="username"
  required></label></p>
-<p><button type="submit">Sign in</button></p>
+<p class="field"><label>Password <input name="password" type="password"
+ autocomplete="current-password" required></label></p>
+<p><button type="submit" class="button">Sign in</button></p>
 </form></main></body></html>"""
     page = HTMLResponse(body, status_code=status)
     page.set_cookie(

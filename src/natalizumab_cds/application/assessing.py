@@ -8,7 +8,7 @@ in bootstrap.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
 from natalizumab_cds.application.ports import Clock, RecordFormat
@@ -23,6 +23,7 @@ from natalizumab_cds.domain.assessment import Assessment, assess
 from natalizumab_cds.domain.errors import InvalidInput
 from natalizumab_cds.domain.findings import Effect
 from natalizumab_cds.domain.protocol import Protocol
+from natalizumab_cds.domain.safety import safety_facts
 from natalizumab_cds.domain.timeline import Timeline
 
 #: The resource type that records clinicians' decisions (overrides, acknowledgements).
@@ -88,13 +89,14 @@ class ClinicContext:
                 decision=None,
                 problem=str(error),
             )
-        return summary_of(
+        summary = summary_of(
             patient_id,
             record_version,
             assessment,
             self.decisions(patient_id, resources),
             self.tz,
         )
+        return replace(summary, safety=safety_facts(timeline, self.protocol, at, self.tz))
 
 
 def summary_of(

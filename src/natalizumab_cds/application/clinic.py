@@ -12,8 +12,10 @@ from natalizumab_cds.application.assessing import ClinicContext
 from natalizumab_cds.application.decisions import ClinicianDecisions
 from natalizumab_cds.application.importing import ImportRecords
 from natalizumab_cds.application.infusion_day import InfusionDay
+from natalizumab_cds.application.patient_summary import PatientSummaries
 from natalizumab_cds.application.patients import PatientQueries
 from natalizumab_cds.application.ports import Database
+from natalizumab_cds.application.safety_report import ClinicSafetyReport
 from natalizumab_cds.application.worklist import ClinicWorklist
 
 
@@ -33,6 +35,8 @@ class Clinic:
     decisions: ClinicianDecisions
     worklist: ClinicWorklist
     infusion_day: InfusionDay
+    safety: ClinicSafetyReport
+    summaries: PatientSummaries
 
     @classmethod
     def build(cls, database: Database, context: ClinicContext) -> Clinic:
@@ -44,6 +48,10 @@ class Clinic:
             decisions=ClinicianDecisions(database, context),
             worklist=ClinicWorklist(database, context),
             infusion_day=InfusionDay(database, context),
+            safety=ClinicSafetyReport(database, context),
+            summaries=PatientSummaries(
+                PatientQueries(database, context), InfusionDay(database, context), context
+            ),
         )
 
     def health(self) -> Health:

@@ -20,13 +20,14 @@ a visit changed since then is refused with ``VisitConflict``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
 from natalizumab_cds.application.assessing import ClinicContext
 from natalizumab_cds.application.errors import UnknownPatient
 from natalizumab_cds.application.ports import Database
 from natalizumab_cds.application.recording import with_retries
+from natalizumab_cds.application.records import PatientEntry
 from natalizumab_cds.application.visit_steps import (
     StepRunner,
     StepScope,
@@ -103,6 +104,15 @@ class InfusionDay:
                 raise UnknownPatient(patient_id)
             stored = uow.visits.of_patient(patient_id)
         return [view_of(s, at, self._context.protocol) for s in stored]
+
+    def of_day(self, day: date | None = None) -> list[tuple[VisitView, PatientEntry | None]]:
+        """Visits opened on ``day`` (default: today, clinic time), oldest first, with patients."""
+        start = datetime.combine(day or self._context.today(), time.min, self._context.tz)
+        at = self._context.now()
+        with self._database.reading() as uow:
+            stored = uow.visits.opened_between(start, start + timedelta(days=1))
+            patients = {pid: uow.records.patient(pid) for pid in {s.visit.patient for s in stored}}
+        return [(view_of(s, at, self._context.protocol), patients[s.visit.patient]) for s in stored]
 
     def screen(
         self, visit_id: str, by: str, answers: ScreeningAnswers, expected_version: int | None = None

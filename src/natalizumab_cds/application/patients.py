@@ -21,6 +21,7 @@ from natalizumab_cds.application.records import (
 )
 from natalizumab_cds.domain.assessment import Assessment
 from natalizumab_cds.domain.errors import InvalidInput
+from natalizumab_cds.domain.timeline import Timeline
 
 MAX_PAGE_SIZE = 500
 
@@ -75,6 +76,12 @@ class PatientQueries:
 
     def assessment(self, patient_id: str, at: datetime | None = None) -> Assessment:
         """The assessment at ``at`` (default now) from the stored record."""
+        return self.history_and_assessment(patient_id, at)[1]
+
+    def history_and_assessment(
+        self, patient_id: str, at: datetime | None = None
+    ) -> tuple[Timeline, Assessment]:
+        """The record as the rules read it (for charts) and the assessment at ``at``."""
         moment = at or self._context.now()
         if moment.tzinfo is None:
             raise InvalidInput(f"at: {moment.isoformat()} has no time zone")
@@ -82,4 +89,5 @@ class PatientQueries:
             record = uow.records.resources([patient_id]).get(patient_id)
         if not record:
             raise UnknownPatient(patient_id)
-        return self._context.assess(self._context.timeline(record), moment)
+        timeline = self._context.timeline(record)
+        return timeline, self._context.assess(timeline, moment)

@@ -23,6 +23,7 @@ from natalizumab_cds.application.records import (
     StoredVersion,
     Summary,
 )
+from natalizumab_cds.application.safety_counts import SafetyCounts
 from natalizumab_cds.application.security.ports import AuditTrail
 from natalizumab_cds.application.visits import VisitRepository
 from natalizumab_cds.application.worklist_query import WorklistEntry, WorklistQuery
@@ -131,6 +132,10 @@ class Summaries(Protocol):
     def summary(self, patient_id: str) -> Summary | None: ...
 
     def worklist(self, query: WorklistQuery) -> Page[WorklistEntry]: ...
+
+    def safety_counts(self, today: date) -> SafetyCounts:
+        """Every patient's safety facts added up, and monitoring items on time at ``today``."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from natalizumab_cds.domain.safety import SafetyFacts
+
 T = TypeVar("T")
 
 
@@ -125,6 +127,7 @@ class Summary:
     acknowledged: tuple[str, ...] = ()
     dues: tuple[ItemDue, ...] = ()
     problem: str | None = None
+    safety: SafetyFacts = field(default_factory=SafetyFacts)  # share of the safety report
 
 
 class DecisionKind(StrEnum):

@@ -118,3 +118,7 @@ class VisitRepository(Protocol):
     def of_patient(self, patient_id: str) -> list[StoredVisit]:
         """The patient's visits, newest first."""
         ...
+
+    def opened_between(self, start: datetime, end: datetime) -> list[StoredVisit]:
+        """Visits of every patient opened in [``start``, ``end``), oldest first."""
+        ...

@@ -1,4 +1,4 @@
-"""``ntz serve``: the REST API (and later the web UI) under uvicorn."""
+"""``ntz serve``: the clinician web app and the REST API under uvicorn."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from natalizumab_cds.api.app import create_app
 from natalizumab_cds.api.request_log import UVICORN_LOG_CONFIG
 from natalizumab_cds.application.security.permissions import Action
 from natalizumab_cds.application.security.service import DemoAccount, create_demo_accounts
@@ -23,6 +22,7 @@ from natalizumab_cds.cli.app import app
 from natalizumab_cds.cli.database import DatabaseUrl
 from natalizumab_cds.cli.progress import import_progress
 from natalizumab_cds.config import ConfigError, Environment, get_settings
+from natalizumab_cds.web.app import create_web_app
 
 
 @app.command()
@@ -34,7 +34,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Default: NTZ_PORT")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Migrate the database, then serve the API (OpenAPI page at /docs)."""
+    """Migrate the database, then serve the web app and the API (OpenAPI page at /docs)."""
     settings = get_settings()
     if demo and settings.environment is Environment.PRODUCTION:
         raise ConfigError("--demo creates accounts with printed passwords: not in production")
@@ -50,7 +50,7 @@ def serve(
     bound_host, bound_port = host or settings.host, port or settings.port
     typer.echo(f"serving on http://{bound_host}:{bound_port} (API docs: /docs, sign in: /login)")
     uvicorn.run(
-        create_app(clinic, refresh_daily=True, security=security),
+        create_web_app(clinic, refresh_daily=True, security=security),
         host=bound_host,
         port=bound_port,
         log_config=UVICORN_LOG_CONFIG,

@@ -221,6 +221,8 @@ class Reaction:
             verification_status="confirmed",
             at=self.at,
             reaction=self.summary,
+            severe=self.severity in (ReactionSeverity.SEVERE, ReactionSeverity.LIFE_THREATENING)
+            or Symptom.ANAPHYLAXIS in self.symptoms,
         )
 
 

@@ -182,6 +182,7 @@ class Allergy:
     verification_status: str | None
     at: datetime | None = None  # onset / recorded date
     reaction: str = ""
+    severe: bool = False  # criticality high, or a reaction recorded as severe
 
     @property
     def counts(self) -> bool:

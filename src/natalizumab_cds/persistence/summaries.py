@@ -11,13 +11,21 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, Row, delete, insert, or_, select
 
 from natalizumab_cds.application.records import ItemDue, Page, Summary
+from natalizumab_cds.application.safety_counts import SafetyCounts
 from natalizumab_cds.application.worklist_query import WorklistEntry, WorklistQuery
+from natalizumab_cds.domain.safety import SafetyFacts
 from natalizumab_cds.domain.schedule import Item
 from natalizumab_cds.persistence.patient_records import chunks
-from natalizumab_cds.persistence.tables import monitoring_dues, patient_summaries, patients
+from natalizumab_cds.persistence.safety_report import safety_counts
+from natalizumab_cds.persistence.tables import (
+    SAFETY_FLAGS,
+    monitoring_dues,
+    patient_summaries,
+    patients,
+)
 from natalizumab_cds.persistence.worklist import worklist_page
 
 ITEM_ORDER = {item.value: index for index, item in enumerate(Item)}
@@ -42,7 +50,20 @@ def summary_row(summary: Summary) -> dict[str, Any]:
         "attention": rules_text(summary.attention),
         "acknowledged": rules_text(summary.acknowledged),
         "problem": summary.problem,
+        **safety_row(summary.safety),
     }
+
+
+def safety_row(facts: SafetyFacts) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(facts, name) for name in SAFETY_FLAGS}
+    return row | {"exposure_days": facts.exposure_days, "infections": facts.infections}
+
+
+def safety_of(row: Row[Any]) -> SafetyFacts:
+    if row.treated is None:  # summarised before the safety columns existed
+        return SafetyFacts()
+    flags = {name: bool(getattr(row, name)) for name in SAFETY_FLAGS}
+    return SafetyFacts(exposure_days=row.exposure_days, infections=row.infections, **flags)
 
 
 def due_rows(summary: Summary) -> list[dict[str, Any]]:
@@ -79,6 +100,7 @@ class SqlSummaries:
                     s.patient_id.is_(None),
                     s.assessed_on < today,
                     s.protocol_version != protocol_version,
+                    s.treated.is_(None),
                 )
             )
             .order_by(patients.c.id)
@@ -111,7 +133,11 @@ class SqlSummaries:
                 )
             ),
             problem=row.problem,
+            safety=safety_of(row),
         )
 
     def worklist(self, query: WorklistQuery) -> Page[WorklistEntry]:
         return worklist_page(self._db, query)
+
+    def safety_counts(self, today: date) -> SafetyCounts:
+        return safety_counts(self._db, today)

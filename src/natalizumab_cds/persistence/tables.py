@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -37,6 +39,17 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 metadata = MetaData(naming_convention=NAMING)
+
+#: Yes/no columns of ``patient_summaries`` named as ``SafetyFacts`` names them.
+SAFETY_FLAGS = (
+    "treated",
+    "severe_reaction",
+    "thyroid_tested",
+    "thyroid_abnormal",
+    "antibody_tested",
+    "antibody_positive",
+    "antibody_persistent",
+)
 
 #: JSONB on PostgreSQL (compact, queryable), JSON text on SQLite.
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -125,6 +138,11 @@ patient_summaries = Table(
     Column("attention", Text, nullable=False),  # rule ids, comma-separated
     Column("acknowledged", Text, nullable=False),  # rule ids, comma-separated
     Column("problem", Text, nullable=True),
+    # the patient's share of the safety report (domain/safety.py); NULL in rows
+    # summarised before these columns existed, which ``outdated`` then picks up
+    *(Column(name, Boolean, nullable=True) for name in SAFETY_FLAGS),
+    Column("exposure_days", Float, nullable=True),
+    Column("infections", Integer, nullable=True),
     Index(None, "decision"),
     Index(None, "assessed_on"),
 )

@@ -70,3 +70,12 @@ class SqlVisits:
             .order_by(visits.c.opened_at.desc(), visits.c.id)
         )
         return [_stored(row) for row in self._db.execute(query)]
+
+    def opened_between(self, start: datetime, end: datetime) -> list[StoredVisit]:
+        c = visits.c
+        query = (
+            select(visits)
+            .where(c.opened_at >= start, c.opened_at < end)
+            .order_by(c.opened_at, c.id)
+        )
+        return [_stored(row) for row in self._db.execute(query)]

@@ -23,6 +23,7 @@ from natalizumab_cds.application.records import (
     StoredVersion,
     Summary,
 )
+from natalizumab_cds.application.safety_counts import SafetyCounts
 from natalizumab_cds.application.visits import StoredVisit, VisitRepository
 from natalizumab_cds.application.worklist_query import WorklistEntry, WorklistQuery
 from natalizumab_cds.domain.infusion_visit import Visit
@@ -163,6 +164,7 @@ class WatchedSummaries:
     def __init__(self, inner: Summaries) -> None:
         self._inner = inner
         self.worklists: list[int] = []
+        self.safety_reports: list[int] = []  # patients counted, per report read
 
     def save(self, summaries: Sequence[Summary]) -> None:
         self._inner.save(summaries)
@@ -176,6 +178,11 @@ class WatchedSummaries:
     def worklist(self, query: WorklistQuery) -> Page[WorklistEntry]:
         found = self._inner.worklist(query)
         self.worklists.append(len(found.items))
+        return found
+
+    def safety_counts(self, today: date) -> SafetyCounts:
+        found = self._inner.safety_counts(today)
+        self.safety_reports.append(found.patients)
         return found
 
 
@@ -206,6 +213,11 @@ class WatchedVisits:
             change.visits_before[visit.id] = _visit_state(before.visit, before.version)
         change.visits_after[visit.id] = _visit_state(visit, stored.version)
         return stored
+
+    def opened_between(self, start: datetime, end: datetime) -> list[StoredVisit]:
+        found = self._inner.opened_between(start, end)
+        self._records.read.update(stored.visit.patient for stored in found)
+        return found
 
     def of_patient(self, patient_id: str) -> list[StoredVisit]:
         found = self._inner.of_patient(patient_id)

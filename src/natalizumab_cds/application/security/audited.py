@@ -139,6 +139,10 @@ class AuditedDatabase:
             self._entry(Operation.READ, None, entity="Worklist", detail=f"worklist: {n} rows")
             for n in summaries.worklists
         ]
+        entries += [
+            self._entry(Operation.READ, None, entity="SafetyReport", detail=f"safety report: {n}")
+            for n in summaries.safety_reports
+        ]
         return entries
 
     def _changes(self, records: WatchedRecords) -> list[AuditEntry]:

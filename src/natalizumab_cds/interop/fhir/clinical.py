@@ -110,6 +110,17 @@ def read_allergy(resource: JsonObject, ref: str, context: Context) -> Allergy | 
         verification_status=status_code(ref, resource, "verificationStatus"),
         at=onset if onset is not None else optional_datetime(ref, resource, "recordedDate"),
         reaction="; ".join(text for text in manifestations if text),
+        severe=_is_severe(resource),
+    )
+
+
+def _is_severe(resource: JsonObject) -> bool:
+    """Criticality high, or any reaction graded severe (the safety report counts these)."""
+    if resource.get("criticality") == "high":
+        return True
+    reactions = resource.get("reaction")
+    return isinstance(reactions, list) and any(
+        isinstance(r, dict) and r.get("severity") == "severe" for r in reactions
     )
 
 

@@ -1,0 +1,1 @@
+"""Printable documents (PDF, fpdf2): the patient summary."""

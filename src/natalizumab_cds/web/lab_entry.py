@@ -1,0 +1,167 @@
+"""The lab-result form: checked field by field, then imported as a FHIR Observation.
+
+The form's own checks (a known analyte, a number, a unit, a date not in the
+future, a range whose low is below its high) give a message next to the field.
+What passes is imported through the import use case like any other record, so
+the reader's checks (a unit it cannot convert, say) apply too; their message is
+shown next to the field it names.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from typing import Any
+
+from natalizumab_cds.domain.protocol import LOCAL, LOINC, UCUM
+from natalizumab_cds.domain.timeline import Analyte
+from natalizumab_cds.interop.fhir.units import CANONICAL_UNIT, FACTORS
+
+#: Analyte → (label, code system, code) the reader recognises (INTERFACES.md §1).
+ANALYTES: dict[str, tuple[str, str, str]] = {
+    Analyte.ALT.value: ("ALT (alanine aminotransferase)", LOINC, "1742-6"),
+    Analyte.AST.value: ("AST (aspartate aminotransferase)", LOINC, "1920-8"),
+    Analyte.NEUTROPHILS.value: ("Neutrophils", LOINC, "751-8"),
+    Analyte.LYMPHOCYTES.value: ("Lymphocytes", LOINC, "731-0"),
+    Analyte.MONOCYTES.value: ("Monocytes", LOINC, "742-7"),
+    Analyte.PLATELETS.value: ("Platelets", LOINC, "777-3"),
+    Analyte.TSH.value: ("TSH", LOINC, "3016-3"),
+    Analyte.FREE_T4.value: ("Free T4", LOINC, "3024-7"),
+    Analyte.NATALIZUMAB.value: ("Natalizumab concentration", LOCAL, "natalizumab-concentration"),
+    Analyte.EDSS.value: ("EDSS score", LOCAL, "edss"),
+}
+FIELDS = ("analyte", "value", "unit", "date", "low", "high")
+
+
+def unit_choices() -> list[str]:
+    """Every unit spelling the reader converts, canonical ones first (for the datalist)."""
+    canonical = list(dict.fromkeys(CANONICAL_UNIT.values()))
+    others = sorted({u for units in FACTORS.values() for u in units if u} - set(canonical))
+    return canonical + others
+
+
+@dataclass(slots=True)
+class LabForm:
+    """What was typed, and a message per field that is wrong."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def blank(cls, today: date) -> LabForm:
+        return cls(
+            {
+                "analyte": "",
+                "value": "",
+                "unit": "",
+                "date": today.isoformat(),
+                "low": "",
+                "high": "",
+            }
+        )
+
+
+def _number(form: LabForm, name: str, *, required: bool) -> float | None:
+    raw = form.values.get(name, "").strip()
+    if not raw:
+        if required:
+            form.errors[name] = "Enter the result as a number, e.g. 32 or 0.8."
+        return None
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        form.errors[name] = f"“{raw}” is not a number: enter digits, e.g. 32 or 0.8."
+        return None
+    if not math.isfinite(value) or value < 0:
+        form.errors[name] = "Enter a number of zero or more."
+        return None
+    return value
+
+
+def _day(form: LabForm, today: date) -> date | None:
+    raw = form.values.get("date", "").strip()
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        form.errors["date"] = "Enter the date the sample was taken, as YYYY-MM-DD."
+        return None
+    if day > today:
+        form.errors["date"] = (
+            f"The date is in the future: it must be {today.isoformat()} or earlier."
+        )
+        return None
+    return day
+
+
+def check(form: LabForm, today: date) -> None:
+    """Fill ``form.errors`` with a message per wrong field."""
+    if form.values.get("analyte") not in ANALYTES:
+        form.errors["analyte"] = "Choose the test this result is for."
+    _number(form, "value", required=True)
+    if not form.values.get("unit", "").strip():
+        form.errors["unit"] = "Enter the unit the lab reported, e.g. U/L."
+    _day(form, today)
+    low = _number(form, "low", required=False)
+    high = _number(form, "high", required=False)
+    if low is not None and high is not None and low >= high:
+        form.errors["high"] = "The upper limit must be above the lower limit."
+
+
+def observation(form: LabForm, patient_id: str, tz: tzinfo) -> dict[str, Any]:
+    """The checked form as a FHIR R4 Observation for ``patient_id``."""
+    _, system, code = ANALYTES[form.values["analyte"]]
+    unit = form.values["unit"].strip()
+    sampled = datetime.combine(date.fromisoformat(form.values["date"]), time(0, 0), tz)
+
+    def quantity(name: str) -> dict[str, Any]:
+        value = float(form.values[name].strip().replace(",", "."))
+        return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": f"web-{uuid.uuid4().hex[:16]}",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": sampled.isoformat(),
+        "valueQuantity": quantity("value"),
+    }
+    bounds = {k: quantity(n) for k, n in (("low", "low"), ("high", "high")) if form.values[n]}
+    if bounds:
+        resource["referenceRange"] = [bounds]
+    return resource
+
+
+def field_of(message: str) -> str:
+    """The form field an import refusal is about (by the FHIR path it names)."""
+    lowered = message.lower()
+    for path, name in (
+        ("converted", "unit"),
+        ("unit", "unit"),
+        ("quantity.code", "unit"),
+        ("referencerange", "high"),
+        ("effective", "date"),
+        ("value", "value"),
+        ("code", "analyte"),
+    ):
+        if path in lowered:
+            return name
+    return "value"
+
+
+def plain(message: str) -> str:
+    """An import refusal without the generated resource id it starts with."""
+    head, sep, rest = message.partition(": ")
+    return rest if sep and head.startswith("Observation/") else message

@@ -1,0 +1,156 @@
+"""The patient page ``/patients/{id}`` and its forms: acknowledge, override, lab result.
+
+The page reads through the same use cases as ``GET /api/patients/{id}/…``; the
+forms post to the decisions and import use cases under their own actions, so a
+nurse who forges the override form is refused by the server exactly as by the
+REST API. A refusal (a rule that no longer fires, a missing reason) is shown on
+the page, next to the field when it is about one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from natalizumab_cds.api.dependencies import ClinicDep
+from natalizumab_cds.application.clinic import Clinic
+from natalizumab_cds.application.errors import DecisionRefused, NotOverridable, UnknownPatient
+from natalizumab_cds.application.records import DecisionKind
+from natalizumab_cds.application.security.permissions import Action, Principal
+from natalizumab_cds.domain.errors import InvalidInput
+from natalizumab_cds.web import lab_entry
+from natalizumab_cds.web.pages import PageRefused, page_requires, render
+from natalizumab_cds.web.patient_view import charts_of, finding_views
+
+router = APIRouter(prefix="/patients", include_in_schema=False)
+READ = page_requires(Action.READ_PATIENT)
+Reader = Annotated[Principal, READ]
+NOTICES = {
+    "acknowledged": "Caution acknowledged for today.",
+    "overridden": "Override recorded: the finding stays visible, marked overridden.",
+    "lab": "Lab result recorded; the assessment below includes it.",
+}
+
+
+def _page(
+    request: Request,
+    clinic: Clinic,
+    patient_id: str,
+    principal: Principal,
+    *,
+    status: int = 200,
+    lab: lab_entry.LabForm | None = None,
+    refusal: str = "",
+    override_errors: dict[str, str] | None = None,
+    notice: str = "",
+) -> HTMLResponse:
+    try:
+        entry, summary = clinic.patients.patient(patient_id)
+        timeline, assessment = clinic.patients.history_and_assessment(patient_id)
+        decisions = clinic.decisions.listed(patient_id)
+    except UnknownPatient as error:
+        raise PageRefused(404, "Patient not on file", str(error)) from error
+    uln = clinic.context.protocol.number("default_uln_alt")
+    context: dict[str, Any] = {
+        "entry": entry,
+        "summary": summary,
+        "assessment": assessment,
+        "findings": finding_views(assessment),
+        "charts": charts_of(timeline, assessment.at, uln),
+        "decisions": decisions,
+        "acknowledged": summary.acknowledged if summary else (),
+        "lab": lab or lab_entry.LabForm.blank(clinic.context.today()),
+        "analytes": lab_entry.ANALYTES,
+        "units": lab_entry.unit_choices(),
+        "may_acknowledge": principal.may(Action.ACKNOWLEDGE_CAUTION),
+        "may_override": principal.may(Action.OVERRIDE_FINDING),
+        "may_record_labs": principal.may(Action.RECORD_LAB_RESULTS),
+        "refusal": refusal,
+        "override_errors": override_errors or {},
+        "notice": NOTICES.get(notice, ""),
+        "today": clinic.context.today(),
+    }
+    return render(request, "patient.html", context, status=status, active="worklist")
+
+
+@router.get("/{patient_id}", response_class=HTMLResponse)
+def patient(
+    request: Request, clinic: ClinicDep, patient_id: str, principal: Reader, done: str = ""
+) -> HTMLResponse:
+    """The decision, its findings and protocol text, the schedule, charts and forms."""
+    return _page(request, clinic, patient_id, principal, notice=done)
+
+
+def _done(patient_id: str, what: str, anchor: str) -> RedirectResponse:
+    target = f"/patients/{quote(patient_id)}?done={what}#{anchor}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/{patient_id}/acknowledge", response_class=HTMLResponse)
+def acknowledge(
+    request: Request,
+    clinic: ClinicDep,
+    patient_id: str,
+    principal: Annotated[Principal, page_requires(Action.ACKNOWLEDGE_CAUTION)],
+    rule: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Acknowledge a caution for today (nurses and physicians)."""
+    try:
+        clinic.decisions.record(patient_id, DecisionKind.ACKNOWLEDGE, rule, principal.username)
+    except (DecisionRefused, InvalidInput) as error:
+        return _page(request, clinic, patient_id, principal, status=409, refusal=str(error))
+    return _done(patient_id, "acknowledged", f"finding-{rule}")
+
+
+@router.post("/{patient_id}/override", response_class=HTMLResponse)
+def override(
+    request: Request,
+    clinic: ClinicDep,
+    patient_id: str,
+    principal: Annotated[Principal, page_requires(Action.OVERRIDE_FINDING)],
+    rule: Annotated[str, Form(max_length=200)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Override an overridable rule (physicians only), with a mandatory reason."""
+    if not reason.strip():
+        errors = {rule: "Give the reason this infusion is safe despite the finding."}
+        return _page(request, clinic, patient_id, principal, status=422, override_errors=errors)
+    try:
+        clinic.decisions.record(patient_id, DecisionKind.OVERRIDE, rule, principal.username, reason)
+    except (DecisionRefused, NotOverridable, InvalidInput) as error:
+        return _page(request, clinic, patient_id, principal, status=409, refusal=str(error))
+    return _done(patient_id, "overridden", f"finding-{rule}")
+
+
+@router.post("/{patient_id}/labs", response_class=HTMLResponse)
+def record_lab_result(
+    request: Request,
+    clinic: ClinicDep,
+    patient_id: str,
+    principal: Annotated[Principal, page_requires(Action.RECORD_LAB_RESULTS)],
+    analyte: Annotated[str, Form(max_length=40)] = "",
+    value: Annotated[str, Form(max_length=40)] = "",
+    unit: Annotated[str, Form(max_length=40)] = "",
+    date: Annotated[str, Form(max_length=40)] = "",
+    low: Annotated[str, Form(max_length=40)] = "",
+    high: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Record one lab result (nurses and physicians); messages next to wrong fields."""
+    form = lab_entry.LabForm(
+        {"analyte": analyte, "value": value, "unit": unit, "date": date, "low": low, "high": high}
+    )
+    lab_entry.check(form, clinic.context.today())
+    if not form.errors:
+        resource = lab_entry.observation(form, patient_id, clinic.context.tz)
+        try:
+            clinic.importer.one(resource)
+        except UnknownPatient as error:
+            raise PageRefused(404, "Patient not on file", str(error)) from error
+        except InvalidInput as error:
+            form.errors[lab_entry.field_of(str(error))] = lab_entry.plain(str(error))
+    if form.errors:
+        return _page(request, clinic, patient_id, principal, status=422, lab=form)
+    return _done(patient_id, "lab", "lab-entry")

@@ -1,0 +1,129 @@
+"""The worklist, the home page ``/``: who needs looking at today and this week.
+
+Three lists from the worklist use case (one SQL query each, no record read):
+holds and discontinues first, then the infusions due (overdue and today before
+the rest of the week, worst decision first), then monitoring overdue or due
+soon. Search (name or MRN) and the filters apply to all three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from natalizumab_cds.api.dependencies import ClinicDep
+from natalizumab_cds.application.records import Page
+from natalizumab_cds.application.security.permissions import Action
+from natalizumab_cds.application.worklist_query import EntryKind, WorklistEntry
+from natalizumab_cds.domain.findings import Decision
+from natalizumab_cds.domain.schedule import Item
+from natalizumab_cds.web.pages import page_requires, render
+
+router = APIRouter(include_in_schema=False)
+#: Rows shown per list; the page says how many more there are.
+SHOWN = 100
+WINDOWS = {"today": 1, "week": 7}
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str
+    heading: str
+    empty: str
+    rows: tuple[WorklistEntry, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    q: str
+    decision: str
+    item: str
+    window: str
+    show: str
+
+    def decisions(self) -> list[str]:
+        return [self.decision] if self.decision else []
+
+    def items(self) -> list[str]:
+        return [self.item] if self.item else []
+
+
+SECTIONS: tuple[tuple[str, EntryKind, str, str, str], ...] = (
+    (
+        "decisions",
+        EntryKind.DECISION,
+        "Holds and discontinues",
+        "decision,due,name",
+        "No patient is on hold or discontinued.",
+    ),
+    (
+        "infusions",
+        EntryKind.INFUSION,
+        "Infusions due",
+        "due,decision,name",
+        "No infusion is due in this window.",
+    ),
+    (
+        "monitoring",
+        EntryKind.MONITORING,
+        "Monitoring overdue or due soon",
+        "status,due,name",
+        "No monitoring is overdue or due soon.",
+    ),
+)
+
+
+def _choice(value: str | None, allowed: list[str]) -> str:
+    """A filter value from the form, or "" (any) when it is not one of the choices."""
+    return value if value in allowed else ""
+
+
+def _section(clinic: ClinicDep, kind: EntryKind, sort: str, f: Filters) -> Page[WorklistEntry]:
+    return clinic.worklist.entries(
+        days=WINDOWS[f.window],
+        kinds=[kind.value],
+        decisions=f.decisions(),
+        items=f.items() if kind is EntryKind.MONITORING else [],
+        text=f.q or None,
+        sort=[(k.removeprefix("-"), k.startswith("-")) for k in sort.split(",")],
+        size=SHOWN,
+    )
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=[page_requires(Action.READ_WORKLIST)])
+def worklist(
+    request: Request,
+    clinic: ClinicDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    decision: Annotated[str, Query(max_length=20)] = "",
+    item: Annotated[str, Query(max_length=20)] = "",
+    window: Annotated[str, Query(max_length=10)] = "week",
+    show: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    """Today's and this week's work, holds and discontinues first."""
+    filters = Filters(
+        q=q.strip(),
+        decision=_choice(decision, [d.value for d in Decision]),
+        item=_choice(item, [i.value for i in Item if i is not Item.INFUSION]),
+        window=_choice(window, list(WINDOWS)) or "week",
+        show=_choice(show, [s[0] for s in SECTIONS]),
+    )
+    sections = []
+    for key, kind, heading, sort, empty in SECTIONS:
+        if filters.show and filters.show != key:
+            continue
+        found = _section(clinic, kind, sort, filters)
+        sections.append(Section(key, heading, empty, found.items, found.total))
+    context = {
+        "sections": sections,
+        "filters": filters,
+        "decisions": [d.value for d in Decision],
+        "items": [i.value for i in Item if i is not Item.INFUSION],
+        "shown": SHOWN,
+        "today": clinic.context.today(),
+    }
+    return render(request, "worklist.html", context, active="worklist")

@@ -1,0 +1,177 @@
+"""The infusion-day pages in process: each step through its form, refusals beside the form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+
+from natalizumab_cds.application.clinic import Clinic
+from natalizumab_cds.application.security.permissions import Role
+from tests.clinic_db import NOW
+from tests.security.in_process import InProcessClient
+from tests.web.conftest import USERS, page_csrf
+from tests.web.visit_flow import clock_at, local_input, own_patient, pass_time
+
+SignedIn = Callable[[Role], InProcessClient]
+NO = dict.fromkeys(
+    ("neurological_symptoms", "active_infection", "pregnant", "breastfeeding", "new_medicines"),
+    "no",
+)
+
+
+def _post(client: InProcessClient, path: str, page: str, **fields: str) -> httpx.Response:
+    token = page_csrf(client, page)
+    version = re.search(r'name="version" value="(\d+)"', client.get(page).text)
+    data = {"csrf_token": token, **fields}
+    if version:
+        data["version"] = version.group(1)
+    return client.post(path, data=data)
+
+
+def _open(nurse: InProcessClient, patient: str) -> str:
+    answer = _post(nurse, "/infusion-day/visits", "/infusion-day", patient_id=patient)
+    assert answer.status_code == 303, answer.text
+    return str(answer.headers["location"])
+
+
+def _prepared(signed_in: SignedIn, patient: str) -> tuple[InProcessClient, str]:
+    nurse, pharmacist = signed_in(Role.NURSE), signed_in(Role.PHARMACIST)
+    visit = _open(nurse, patient)
+    assert _post(nurse, f"{visit}/screening", visit, **NO).status_code == 303
+    assert _post(nurse, f"{visit}/clearance", visit).status_code == 303
+    bag = {
+        "vial_lot": "NTZ24A117",
+        "vial_expiry": "2027-06-30",
+        "dose_mg": "300",
+        "diluent": "0.9% sodium chloride",
+        "volume_ml": "100",
+        "diluted_at": local_input(NOW - timedelta(minutes=10)),
+        "checked_by": USERS[Role.NURSE],
+        "location": "room-temperature",
+    }
+    answer = _post(pharmacist, f"{visit}/preparation", visit, **bag)
+    assert answer.status_code == 303, answer.text
+    return nurse, visit
+
+
+def test_a_visit_runs_from_screening_to_discharge_through_the_forms(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, visit = _prepared(signed_in, own_patient(web_clinic, 901))
+    page = nurse.get(visit).text
+    assert "PREPARED" in page
+    assert "Bag usable until" in page
+    assert "2026-11-24 16:50" in page
+    with clock_at(web_clinic) as clock:
+        too_fast = _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="150")
+        assert too_fast.status_code == 422
+        assert "administration.too-fast" in too_fast.text
+        assert 'id="refusal-start"' in too_fast.text
+        assert _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="100").status_code == 303
+        assert "Reaction" in nurse.get(visit).text
+        pass_time(clock, NOW + timedelta(minutes=70), lambda: nurse.get(visit))
+        ended = _post(nurse, f"{visit}/end", visit, at=local_input(NOW + timedelta(minutes=65)))
+        assert ended.status_code == 303
+        page = nurse.get(visit).text
+        assert "OBSERVING" in page
+        assert "55 min remaining until discharge is allowed" in page
+        early = _post(nurse, f"{visit}/discharge", visit)
+        assert early.status_code == 422
+        assert "observation.incomplete" in early.text
+        pass_time(clock, NOW + timedelta(minutes=130), lambda: nurse.get(visit))
+        assert _post(nurse, f"{visit}/discharge", visit).status_code == 303
+    assert "DISCHARGED" in nurse.get(visit).text
+
+
+def test_screening_has_no_default_answers_and_refuses_a_missing_one(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    visit = _open(nurse, own_patient(web_clinic, 902))
+    page = nurse.get(visit).text
+    assert page.count('type="radio"') >= 10
+    assert " checked" not in page.split('id="screening"')[1]
+    partial = dict(NO)
+    del partial["pregnant"]
+    answer = _post(nurse, f"{visit}/screening", visit, **partial)
+    assert answer.status_code == 422
+    assert "pregnant: answer yes or no" in answer.text
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def test_a_reaction_turns_the_patient_to_discontinue(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    patient = own_patient(web_clinic, 903)
+    nurse, visit = _prepared(signed_in, patient)
+    with clock_at(web_clinic) as clock:
+        assert _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="100").status_code == 303
+        pass_time(clock, NOW + timedelta(minutes=15), lambda: nurse.get(visit))
+        form = f"{visit}/reaction"
+        token = page_csrf(nurse, form)
+        version = re.search(r'name="version" value="(\d+)"', nurse.get(form).text)
+        assert version is not None
+        answer = nurse.post(
+            form,
+            data={
+                "csrf_token": token,
+                "version": version.group(1),
+                "symptoms": ["urticaria", "hypotension"],
+                "severity": "severe",
+                "treatment": "infusion stopped; adrenaline 0.5 mg IM",
+            },
+        )
+        assert answer.status_code == 303, answer.text
+        assert "STOPPED-FOR-REACTION" in nurse.get(visit).text
+        assert "DISCONTINUE" in nurse.get(f"/patients/{patient}").text
+
+
+def test_roles_see_only_their_steps_and_are_refused_others(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, pharmacist = signed_in(Role.NURSE), signed_in(Role.PHARMACIST)
+    visit = _open(nurse, own_patient(web_clinic, 904))
+    assert 'action="' + visit + '/screening"' not in pharmacist.get(visit).text
+    assert 'id="preparation"' in pharmacist.get(visit).text
+    refused = pharmacist.post(
+        f"{visit}/screening", data={"csrf_token": page_csrf(pharmacist, visit), **NO}
+    )
+    assert refused.status_code == 403
+    admin = signed_in(Role.ADMINISTRATOR)
+    assert admin.get(visit).status_code == 403
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def test_safety_report_page_and_summary_pdf(signed_in: SignedIn) -> None:
+    nurse = signed_in(Role.NURSE)
+    page = nurse.get("/safety-report")
+    assert page.status_code == 200
+    assert "Severe infusion reactions" in page.text
+    assert "Garwood" in page.text
+    pdf = nurse.get("/patients/p1/summary.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    assert signed_in(Role.ADMINISTRATOR).get("/patients/p1/summary.pdf").status_code == 403
+
+
+def test_todays_visits_are_listed_and_an_unknown_visit_is_a_404_page(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    patient = own_patient(web_clinic, 905)
+    visit = _open(nurse, patient)
+    listing = nurse.get("/infusion-day").text
+    assert visit in listing
+    second = _post(nurse, "/infusion-day/visits", "/infusion-day", patient_id=patient)
+    assert second.status_code == 422
+    assert "workflow.out-of-order" in second.text
+    assert nurse.get("/visits/visit-000000000000").status_code == 404
+    missing = nurse.post(
+        "/visits/visit-000000000000/cancel",
+        data={"csrf_token": page_csrf(nurse, visit), "reason": "x"},
+    )
+    assert missing.status_code == 404
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303

@@ -1,0 +1,220 @@
+"""The web pages in process: who may see them, who may post, and the CSRF rule.
+
+Patients used here (all synthetic): p0 routine, p2 elderly (a caution), p33 a
+second pediatric hold (never overridden here), p34 routine (gets a lab result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from natalizumab_cds.application.clinic import Clinic
+from natalizumab_cds.application.security.permissions import Role
+from tests.security.in_process import InProcessClient
+from tests.web.conftest import page_csrf, scenario_patient
+
+SignedIn = Callable[[Role], InProcessClient]
+READERS = [Role.PHYSICIAN, Role.NURSE, Role.PHARMACIST, Role.READ_ONLY]
+PEDIATRIC = scenario_patient("pediatric", 1)
+
+
+@pytest.mark.parametrize("path", ["/", "/patients/p0", "/?q=MRN00&decision=hold"])
+def test_signed_out_visitors_are_sent_to_sign_in_and_back(web_app: object, path: str) -> None:
+    with InProcessClient(web_app) as client:  # type: ignore[arg-type]
+        answer = client.get(path)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login?next=/")
+    assert "patients" not in answer.text
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_every_reading_role_sees_the_worklist_and_a_patient(
+    signed_in: SignedIn, role: Role
+) -> None:
+    client = signed_in(role)
+    worklist = client.get("/")
+    patient = client.get("/patients/p0")
+    assert worklist.status_code == 200
+    assert "Holds and discontinues" in worklist.text
+    assert f"web-{role.value}" in worklist.text
+    assert patient.status_code == 200
+    assert "Monitoring schedule" in patient.text
+
+
+def test_an_administrator_may_not_read_patients(signed_in: SignedIn) -> None:
+    client = signed_in(Role.ADMINISTRATOR)
+    answer = client.get("/patients/p0")
+    assert answer.status_code == 403
+    assert "read-patient-record" in answer.text
+    assert "text/html" in answer.headers["content-type"]
+
+
+def test_an_unknown_patient_is_a_page_saying_so(signed_in: SignedIn) -> None:
+    answer = signed_in(Role.NURSE).get("/patients/nobody")
+    assert answer.status_code == 404
+    assert "Patient not on file" in answer.text
+
+
+def test_the_worklist_puts_holds_and_discontinues_first_with_words(signed_in: SignedIn) -> None:
+    text = signed_in(Role.NURSE).get("/").text
+    first_section = text[text.index('id="list-decisions"') : text.index('id="h-infusions"')]
+    assert "DISCONTINUE" in first_section
+    assert "HOLD" in first_section
+    assert "PROCEED" not in first_section
+
+
+def test_the_worklist_search_finds_a_patient_by_mrn(signed_in: SignedIn) -> None:
+    text = signed_in(Role.NURSE).get("/?q=MRN0000033").text
+    assert 'href="/patients/p33"' in text
+    assert 'href="/patients/p1"' not in text
+
+
+def test_the_worklist_filters_by_decision_and_window(signed_in: SignedIn) -> None:
+    client = signed_in(Role.NURSE)
+    text = client.get("/?decision=discontinue&window=today").text
+    assert "DISCONTINUE" in text
+    for other in ("PROCEED</span>", "CAUTION</span>", "HOLD</span>"):
+        assert other not in text
+    assert "today (and overdue)</option>" in text
+
+
+def test_a_nurse_forging_the_override_form_is_refused(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, f"/patients/{PEDIATRIC}")
+    form = {"csrf_token": token, "rule": "population.pediatric", "reason": "forged"}
+    answer = client.post(f"/patients/{PEDIATRIC}/override", data=form)
+    assert answer.status_code == 403
+    assert "override-finding" in answer.text
+    assert web_clinic.patients.assessment(PEDIATRIC).decision.value == "hold"
+
+
+def test_an_override_without_a_reason_is_refused_next_to_the_field(signed_in: SignedIn) -> None:
+    client = signed_in(Role.PHYSICIAN)
+    token = page_csrf(client, f"/patients/{PEDIATRIC}")
+    form = {"csrf_token": token, "rule": "population.pediatric", "reason": "  "}
+    answer = client.post(f"/patients/{PEDIATRIC}/override", data=form)
+    assert answer.status_code == 422
+    assert 'id="reason-population.pediatric-error"' in answer.text
+    assert 'aria-invalid="true"' in answer.text
+
+
+@pytest.mark.parametrize("token", [None, "not-the-token"])
+def test_forms_need_the_sessions_csrf_token(signed_in: SignedIn, token: str | None) -> None:
+    client = signed_in(Role.PHYSICIAN)
+    form = {"rule": "population.elderly"} | ({"csrf_token": token} if token else {})
+    answer = client.post("/patients/p2/acknowledge", data=form)
+    assert answer.status_code == 403
+    assert "CSRF" in answer.text
+
+
+def test_read_only_users_may_not_acknowledge(signed_in: SignedIn) -> None:
+    client = signed_in(Role.READ_ONLY)
+    token = page_csrf(client, "/patients/p2")
+    answer = client.post(
+        "/patients/p2/acknowledge", data={"csrf_token": token, "rule": "population.elderly"}
+    )
+    assert answer.status_code == 403
+    assert "acknowledge-caution" in answer.text
+
+
+def test_a_nurse_acknowledges_a_caution(signed_in: SignedIn) -> None:
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/patients/p2")
+    answer = client.post(
+        "/patients/p2/acknowledge", data={"csrf_token": token, "rule": "population.elderly"}
+    )
+    assert answer.status_code == 303
+    page = client.get(answer.headers["location"])
+    assert "Caution acknowledged" in page.text
+    assert "web-nurse" in page.text.split("Clinicians' decisions")[1]
+    assert "Acknowledged today" in page.text
+
+
+def test_acknowledging_a_rule_that_does_not_fire_is_shown_as_refused(signed_in: SignedIn) -> None:
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/patients/p0")
+    answer = client.post(
+        "/patients/p0/acknowledge", data={"csrf_token": token, "rule": "population.elderly"}
+    )
+    assert answer.status_code == 409
+    assert "Refused:" in answer.text
+
+
+def lab(token: str, **fields: str) -> dict[str, str]:
+    base = {"analyte": "alt", "value": "31", "unit": "U/L", "date": "2026-11-20"}
+    return {"csrf_token": token, **base, **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"value": "abc"}, "value"),
+        ({"analyte": "sodium"}, "analyte"),
+        ({"unit": ""}, "unit"),
+        ({"date": "2027-01-01"}, "date"),
+        ({"low": "50", "high": "10"}, "high"),
+        ({"unit": "furlongs"}, "unit"),  # refused by the FHIR reader on import
+    ],
+)
+def test_lab_entry_shows_each_message_next_to_its_field(
+    signed_in: SignedIn, fields: dict[str, str], field: str
+) -> None:
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/patients/p34")
+    answer = client.post("/patients/p34/labs", data=lab(token, **fields))
+    assert answer.status_code == 422
+    assert f'id="lab-{field}-error"' in answer.text
+    assert f'aria-describedby="lab-{field}-error"' in answer.text
+
+
+def test_a_lab_result_entered_on_the_page_is_in_the_record(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/patients/p34")
+    answer = client.post("/patients/p34/labs", data=lab(token, value="987", low="7", high="56"))
+    assert answer.status_code == 303, answer.text
+    assert "987 U/L" in client.get(answer.headers["location"]).text
+    assert web_clinic.patients.assessment("p34").finding("liver.elevated") is not None
+
+
+def test_pharmacists_may_read_but_not_record_lab_results(signed_in: SignedIn) -> None:
+    client = signed_in(Role.PHARMACIST)
+    assert "Record a lab result" not in client.get("/patients/p0").text
+    token = page_csrf(client, "/patients/p0")
+    answer = client.post("/patients/p0/labs", data=lab(token))
+    assert answer.status_code == 403
+
+
+def test_pages_carry_no_inline_script_or_style(signed_in: SignedIn) -> None:
+    client = signed_in(Role.PHYSICIAN)
+    for path in ("/", f"/patients/{PEDIATRIC}", "/patients/p11"):
+        answer = client.get(path)
+        assert "default-src 'self'" in answer.headers["content-security-policy"]
+        assert "<script>" not in answer.text
+        assert "style=" not in answer.text
+        assert answer.headers["cache-control"] == "no-store"
+
+
+def test_charts_are_accessible_images_with_a_data_table(signed_in: SignedIn) -> None:
+    text = signed_in(Role.NURSE).get("/patients/p11").text
+    assert text.count('role="img"') == 7
+    assert "3 × ULN" in text
+    assert text.count("data table</summary>") == 7
+
+
+def test_signing_out_ends_the_session(signed_in: SignedIn) -> None:
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/").status_code == 303
+
+
+def test_the_stylesheet_and_script_are_served_from_this_origin(signed_in: SignedIn) -> None:
+    client = signed_in(Role.NURSE)
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/static/app.js").status_code == 200
