@@ -35,7 +35,7 @@ KNOWN: tuple[tuple[type[NtzError], int, str, str], ...] = (
     (UnknownPatient, 404, "unknown-patient", "Patient not on file"),
     (NotOverridable, 422, "not-overridable", "Rule cannot be overridden"),
     (DecisionRefused, 409, "decision-refused", "Decision does not fit the current findings"),
-    (WorkflowRefused, 409, "workflow-refused", "Refused by a workflow rule"),
+    (WorkflowRefused, 422, "workflow-refused", "Refused by a workflow rule"),
     (ConcurrentUpdate, 409, "concurrent-update", "Record changed by another user; try again"),
     (InvalidInput, 422, "invalid-input", "Invalid input"),
     (DatabaseUnavailable, 503, "database-unavailable", "Database unavailable"),
@@ -49,12 +49,15 @@ def problem(
     detail: str,
     errors: Sequence[dict[str, str]] = (),
     headers: dict[str, str] | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
+    """An RFC 9457 problem document; ``extensions`` become members of their own (rule, visit)."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + kind,
         "title": title,
         "status": status,
         "detail": detail,
+        **extensions,
     }
     if errors:
         body["errors"] = list(errors)
@@ -73,6 +76,10 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
     for kind, status, slug, title in KNOWN:
         if isinstance(error, kind):
             errors = _field_of(str(error)) if isinstance(error, InvalidInput) else []
+            if isinstance(error, WorkflowRefused):
+                return problem(
+                    status, slug, title, str(error), rule=error.rule, reason=error.reason
+                )
             return problem(status, slug, title, str(error), errors)
     log.error("unexpected project error", exc_info=error)
     return problem(500, "internal-error", "Internal error", "the request could not be completed")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Header
 from fastapi.responses import JSONResponse
 
-from natalizumab_cds.api.problems import PROBLEM_JSON, TYPE_BASE
+from natalizumab_cds.api.problems import problem
 from natalizumab_cds.api.visit_schemas import VisitOut
 from natalizumab_cds.application.visit_steps import AssessmentRefused
 from natalizumab_cds.application.visit_view import VisitView
@@ -39,11 +39,6 @@ def version(if_match: str | None) -> int | None:
     if not tag.isdigit():
         raise InvalidInput(f'If-Match: {if_match!r} is not a visit version such as "3"')
     return int(tag)
-
-
-def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
 def answer(work: Callable[[], VisitView], status: int = 200, visit_id: str = "") -> JSONResponse:
