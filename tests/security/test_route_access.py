@@ -75,7 +75,7 @@ def test_each_role_reaches_exactly_the_routes_the_table_allows_it(
 def test_acknowledging_and_overriding_are_separate_permissions(
     client: InProcessClient, token_for: TokenFor, role: Role, kind: str, refused: bool
 ) -> None:
-    body = {"kind": kind, "rule": "liver.elevated", "author": "someone", "reason": "why"}
+    body = {"kind": kind, "rule": "liver.elevated", "reason": "why"}
     answer = client.post("/api/patients/p0/decisions", json=body, headers=bearer(token_for(role)))
     if refused:
         assert answer.status_code == 403

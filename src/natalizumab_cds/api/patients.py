@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from natalizumab_cds.api.access import require, require_chosen
+from natalizumab_cds.api.access import current_principal, require, require_chosen
 from natalizumab_cds.api.dependencies import ClinicDep, aware
 from natalizumab_cds.api.schemas import (
     DecisionIn,
@@ -21,7 +21,10 @@ from natalizumab_cds.api.schemas import (
 )
 from natalizumab_cds.application.records import DecisionKind
 from natalizumab_cds.application.report import assessment_to_dict, schedule_entry_to_dict
-from natalizumab_cds.application.security.permissions import Action
+from natalizumab_cds.application.security.permissions import Action, Principal
+from natalizumab_cds.domain.errors import InvalidInput
+
+Caller = Annotated[Principal, Depends(current_principal)]
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 READ = require(Action.READ_PATIENT)
@@ -122,14 +125,22 @@ def schedule(clinic: ClinicDep, patient_id: str, at: At = None) -> dict[str, Any
     response_model=DecisionOut,
     dependencies=[require_chosen(_decision_action)],
 )
-def record_decision(clinic: ClinicDep, patient_id: str, body: DecisionIn) -> DecisionOut:
+def record_decision(
+    clinic: ClinicDep, patient_id: str, body: DecisionIn, caller: Caller
+) -> DecisionOut:
     """Acknowledge a caution, or override an overridable rule (a reason is required).
 
+    The decision is recorded under the signed-in account, never a name typed in.
     409 when the rule does not fire as that kind of finding now; 422 when the rule
-    cannot be overridden at all.
+    cannot be overridden at all, or when ``author`` names someone else.
     """
+    if body.author is not None and body.author != caller.username:
+        raise InvalidInput(
+            f"author: decisions are recorded under the signed-in account "
+            f"'{caller.username}', not '{body.author}'"
+        )
     decision = clinic.decisions.record(
-        patient_id, DecisionKind(body.kind), body.rule, body.author, body.reason
+        patient_id, DecisionKind(body.kind), body.rule, caller.username, body.reason
     )
     return DecisionOut.of(decision)
 

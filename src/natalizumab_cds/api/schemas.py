@@ -133,7 +133,12 @@ class ResourceOut(BaseModel):
 class DecisionIn(Strict):
     kind: Literal["acknowledge", "override"]
     rule: str = Field(min_length=1, max_length=100, examples=["population.pregnancy"])
-    author: str = Field(min_length=1, max_length=200, examples=["Dr. A. Neurologist"])
+    # The author is the signed-in account; a body that names someone else is refused.
+    author: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Optional; if given it must be the signed-in user's username",
+    )
     reason: str = Field(default="", max_length=2000)
 
 
