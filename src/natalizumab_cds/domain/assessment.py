@@ -93,7 +93,7 @@ def apply_overrides(findings: list[Finding], overrides: Iterable[Override]) -> l
         if not candidates or finding.effect.rank <= Effect.CAUTION.rank:
             result.append(finding)
             continue
-        latest = max(candidates, key=lambda o: o.at)
+        latest = max(candidates, key=lambda o: (o.at, o.id))  # a tie never depends on order
         result.append(
             replace(
                 finding,
