@@ -1,51 +1,69 @@
 """HL7 v2 feed throughput: parse + store + ACK over MLLP on loopback, beside a bare parse.
 
-Run: .venv/bin/python benchmarks/interop_hl7.py [--messages 3000] [--connections 8]
+Run: .venv/bin/python benchmarks/interop_hl7.py [--messages 6000] [--connections 8]
+     [--database-url postgresql://postgres@127.0.0.1:5432/ntz_bench_hl7] [--no-record]
 
-A clinic on a new SQLite file gets ``--patients`` synthetic patients; then
+A clinic database (a new SQLite file unless ``--database-url`` is given) gets
+``--patients`` synthetic patients. Then the real listener, ``ntz mllp``, runs
+in a process of its own, exactly as an operator starts it (group commit, the
+audit trail, the summary refresher), and this process plays the lab system:
 ``--messages`` synthetic ORU^R01 messages (a liver and blood-count panel of 6
-results each, spread over the patients) go to the MLLP listener over
-``--connections`` concurrent loopback connections, each waiting for its ACK
-before sending the next message (MLLP original mode). Every ACK is checked to
-be AA. In the same run the same messages go through the bare parser
-(``read_oru``: python-hl7 plus our checks and FHIR mapping, no database).
-Figures go to stdout and to BENCHMARKS.md under "HL7 v2 feed" (other sections
-are left alone). All data is synthetic.
+results each, spread over the patients) over ``--connections`` concurrent
+loopback connections, each waiting for its ACK before sending the next (MLLP
+original mode). Every ACK is checked to be AA, and afterwards the results are
+counted in the database. The time until every changed patient's worklist
+summary has been rebuilt is reported too (the refresher works after the ACKs).
+In the same run, measured the same way: the same messages through the bare
+reader (``read_oru``: splitting, checks and FHIR mapping, no database) and
+through an MLLP listener that answers AA without reading anything. Figures go
+to stdout and to BENCHMARKS.md under "HL7 v2 feed". All data is synthetic.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import Queue, get_context
 from pathlib import Path
 
 from benchmarks_file import replace_section
 
 from natalizumab_cds.application.clinic import Clinic
-from natalizumab_cds.bootstrap import clinic_service, hl7_endpoint
+from natalizumab_cds.bootstrap import clinic_service
 from natalizumab_cds.interop.fhir.synthetic import synthesize_patient
 from natalizumab_cds.interop.hl7v2 import MllpLimits, MllpServer, read_oru
-from natalizumab_cds.interop.hl7v2.mllp import END_BLOCK, MessageHandler, frame
+from natalizumab_cds.interop.hl7v2.mllp import END_BLOCK, frame
 
 ROOT = Path(__file__).parent.parent
 WHERE_THE_TIME_GOES = [
-    "Where the time goes (cProfile, same messages): python-hl7's `parse` is about two",
-    "thirds of the bare parse (it builds a container per field, repetition and",
-    "component, ~170 per message). The store path is the clinic's record writer, the",
-    "same one a FHIR import uses: per message it loads the patient's whole record,",
-    "reads it through the FHIR reader to check it still reads cleanly, reassesses it",
-    "and rebuilds the worklist summary and the audit entry, all inside the write",
-    "transaction (SQLite: one writer at a time), so it grows with the record and does",
-    "not overlap across connections. The MLLP listener is not the limit.",
+    "Where the time goes (in-process timings of the same messages, batches of 8): reading",
+    "a message (splitting, checks, mapping six results to FHIR) ≈ 110-130 µs; checking",
+    "each result with the record reader and hashing it ≈ 80 µs; adding six rows, the",
+    "record's version step and the audit entry ≈ 190 µs; message-id and MRN lookups, the",
+    "message log and the commit ≈ 150 µs; the MLLP side and the hand-over between the",
+    "event loop and the writer thread the rest. Larger batches (more connections) share",
+    "the lookups and the commit. All of it runs in one CPython process (one core at a",
+    "time); the summary refresher runs in the same process and takes up to a third of it",
+    "under a flood like this one (every patient here gets a new panel every few",
+    "hundred ms, and reassessing one means reading a record of ~60-200 resources,",
+    "≈ 2 ms). Without the refresher the listener carried ≈ 900 messages/s at 8",
+    "connections. Reaching 5,000/s would need several listener processes on more cores",
+    "(PostgreSQL), a compiled reader, or summaries updated incrementally; see docs/hl7.md.",
 ]
 HEADING = "## HL7 v2 feed"
 GOAL_PER_SECOND = 5000
@@ -102,6 +120,9 @@ def bare_parse(messages: list[bytes]) -> Figures:
 class _EchoAck:
     """A handler that answers AA at once: what the MLLP listener alone can carry."""
 
+    def handle_many(self, raws: Sequence[bytes]) -> list[bytes]:
+        return [self.handle(raw) for raw in raws]
+
     def handle(self, raw: bytes) -> bytes:
         control_id = raw.split(b"\r", 1)[0].split(b"|")[9]
         return b"MSH|^~\\&|NTZ||||20261124||ACK^R01^ACK|1|P|2.5.1\rMSA|AA|" + control_id + b"\r"
@@ -110,26 +131,53 @@ class _EchoAck:
         raise AssertionError("no oversized frames in the benchmark")
 
 
+def _echo_listener(ports: Queue[int]) -> None:
+    """In a process of its own: an MLLP listener that answers AA without reading."""
+
+    async def serve() -> None:
+        server = MllpServer(_EchoAck(), MllpLimits())
+        await server.start("127.0.0.1", 0)
+        ports.put(server.port)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
 @contextmanager
-def listening(handler: MessageHandler, workers: int) -> Iterator[int]:
-    """An MLLP listener on a loopback port, in its own event-loop thread."""
-    server = MllpServer(handler, MllpLimits(), workers=workers)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start("127.0.0.1", 0), loop).result()
+def echo_listener() -> Iterator[int]:
+    context = get_context("spawn")
+    ports: Queue[int] = context.Queue()
+    process = context.Process(target=_echo_listener, args=(ports,), daemon=True)
+    process.start()
     try:
-        yield server.port
+        yield ports.get(timeout=60)
     finally:
-        asyncio.run_coroutine_threadsafe(server.close(), loop).result()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
+        process.terminate()
+        process.join()
+
+
+@contextmanager
+def ntz_mllp(database_url: str) -> Iterator[int]:
+    """``ntz mllp`` on a free loopback port, as an operator runs it."""
+    command = [str(Path(sys.executable).with_name("ntz")), "mllp", "--host", "127.0.0.1"]
+    command += ["--port", "0", "--database-url", database_url]
+    env = {**os.environ, "NTZ_SETTINGS_FILE": "/nonexistent"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = re.search(r"on 127\.0\.0\.1:(\d+)", line)
+    if not found:
+        process.kill()
+        raise SystemExit(f"ntz mllp did not start: {line!r}")
+    try:
+        yield int(found.group(1))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
 
 
 def over_mllp(messages: list[bytes], connections: int, port: int, name: str) -> Figures:
     """Send every message over ``connections`` sockets, one ACK at a time per socket."""
-    import socket
-
     shares = [messages[i::connections] for i in range(connections)]
     barrier = threading.Barrier(connections + 1)
 
@@ -157,52 +205,106 @@ def over_mllp(messages: list[bytes], connections: int, port: int, name: str) -> 
     return Figures(f"{name}, MLLP, {connections} connections", len(messages), seconds)
 
 
-def clinic_with_patients(folder: Path, patients: int) -> Clinic:
-    clinic = clinic_service(f"sqlite:///{folder / 'bench.sqlite3'}", upgrade=True)
+def clinic_with_patients(database_url: str, patients: int) -> Clinic:
+    clinic = clinic_service(database_url, upgrade=True)
     bundles = ((f"p{i}", synthesize_patient(i, SEED, NOW, years=0.5)) for i in range(patients))
     clinic.importer.many(bundles)
     return clinic
 
 
-def run(args: argparse.Namespace) -> list[Figures]:
+def _results_stored(clinic: Clinic) -> int:
+    with clinic.database.reading() as uow:
+        page = uow.records.timeline("p0", ["Observation"], 1, 1)
+    return page.total
+
+
+def _summaries_behind(clinic: Clinic) -> int:
+    with clinic.database.reading() as uow:
+        return len(uow.summaries.behind_records(100_000))
+
+
+@contextmanager
+def clinic_database(url: str | None) -> Iterator[str]:
+    if url is None:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    yield url
+
+
+def run(args: argparse.Namespace) -> tuple[list[Figures], float, str]:
     messages = [message(n, args.patients) for n in range(args.messages)]
     results = [bare_parse(messages)]
-    with listening(_EchoAck(), args.workers) as port:
+    with echo_listener() as port:
+        over_mllp(messages[:500], args.connections, port, "warm-up")
         results.append(over_mllp(messages, args.connections, port, "ACK only (no parse, no store)"))
-    with tempfile.TemporaryDirectory() as folder:
-        clinic = clinic_with_patients(Path(folder), args.patients)
+    sent: list[int] = []
+    with clinic_database(args.database_url) as url:
+        clinic = clinic_with_patients(url, args.patients)
         try:
-            with listening(hl7_endpoint(clinic), args.workers) as port:
-                stored = over_mllp(messages, args.connections, port, "parse + store + ACK")
+            before = _results_stored(clinic)
+            with ntz_mllp(url) as port:
+                numbers = range(10**8, 10**8 + 200)
+                over_mllp([message(n, args.patients) for n in numbers], 8, port, "warm-up")
+                sent += numbers
+                for run_number, connections in enumerate((args.connections, args.many)):
+                    # new control ids each time: a repeat would be answered without storing
+                    numbers = range(run_number * 10**7, run_number * 10**7 + args.messages)
+                    batch = [message(n, args.patients) for n in numbers]
+                    results.append(over_mllp(batch, connections, port, "parse + store + ACK"))
+                    sent += numbers
+                started = time.perf_counter()
+                while _summaries_behind(clinic):
+                    time.sleep(0.01)
+                caught_up = time.perf_counter() - started
+            expected = sum(1 for n in sent if n % args.patients == 0) * len(PANEL)
+            if _results_stored(clinic) - before != expected:
+                raise SystemExit("the results stored for p0 are not the results sent")
         finally:
             clinic.database.close()
-    return [*results, stored]
+    engine = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    return results, caught_up, engine
 
 
-def report(results: list[Figures], args: argparse.Namespace) -> list[str]:
+def report(
+    results: list[Figures], caught_up: float, engine: str, args: argparse.Namespace
+) -> list[str]:
     machine = (
         f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
     )
+    database = " --database-url …" if args.database_url else ""
     lines = [
         HEADING,
         "",
         f"`benchmarks/interop_hl7.py --messages {args.messages} --connections {args.connections}"
-        f" --patients {args.patients} --workers {args.workers}` on {machine}, "
-        f"{datetime.now(UTC):%Y-%m-%d}. SQLite (WAL) file; each message is a synthetic "
-        "ORU^R01 with 6 results; every ACK checked AA.",
+        f" --many {args.many} --patients {args.patients}{database}` on {machine}, "
+        f"{os.cpu_count()} CPUs, "
+        f"{datetime.now(UTC):%Y-%m-%d}. {engine}; the listener is `ntz mllp` in its own "
+        "process, the lab system this one; each message is a synthetic ORU^R01 with 6 "
+        "results; every ACK checked AA and the results counted in the database.",
         "",
         "| path | messages | seconds | messages/s |",
         "|---|---|---|---|",
         *(f"| {f.name} | {f.messages} | {f.seconds:.2f} | {f.per_second:,.0f} |" for f in results),
         "",
     ]
-    stored = results[-1]
+    stored = max(results[2:], key=lambda f: f.per_second)
     verdict = "met" if stored.per_second >= GOAL_PER_SECOND else "NOT met"
     lines.append(
         f"Goal ≥ {GOAL_PER_SECOND:,} messages/s through parse + store + ACK: {verdict} "
-        f"({stored.per_second:,.0f}/s; the bare parse alone runs at "
+        f"(best {stored.per_second:,.0f}/s; the bare reader alone runs at "
         f"{results[0].per_second:,.0f}/s, the MLLP listener alone at "
-        f"{results[1].per_second:,.0f}/s)."
+        f"{results[1].per_second:,.0f}/s). Every changed patient's worklist summary was "
+        f"rebuilt {caught_up:.2f} s after the last ACK."
     )
     lines += ["", *WHERE_THE_TIME_GOES]
     return [*lines, ""]
@@ -215,14 +317,15 @@ def record(lines: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--messages", type=int, default=6000)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--many", type=int, default=32, help="connections of the second run")
     parser.add_argument("--patients", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=8, help="listener worker threads")
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--no-record", action="store_true", help="do not write BENCHMARKS.md")
     args = parser.parse_args()
-    results = run(args)
-    lines = report(results, args)
+    results, caught_up, engine = run(args)
+    lines = report(results, caught_up, engine, args)
     print("\n".join(lines))
     if not args.no_record:
         record(lines)

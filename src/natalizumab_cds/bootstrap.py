@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -150,12 +151,15 @@ def lab_feed(
     clinic: Clinic,
     actor: Principal | None = None,
     action: Action = Action.RECORD_LAB_RESULTS,
+    on_changed: Callable[[Sequence[str]], object] | None = None,
 ) -> LabFeed:
     """Lab results (HL7 v2 ORU^R01) into the clinic's records, audited under ``actor``.
 
     ``clinic`` is the process's clinic (not a request's audited view); ``actor``
     defaults to the MLLP listener. Times without an offset are read in the
-    clinic's time zone (settings).
+    clinic's time zone (settings). The summaries of the records a message
+    changed are rebuilt by ``on_changed`` after the commit (the MLLP listener
+    passes a ``SummaryRefresher``); by default at once, before the answer.
     """
     if not isinstance(clinic.database, SqlDatabase):
         raise TypeError("the lab feed needs the clinic's SQL database")
@@ -165,13 +169,22 @@ def lab_feed(
         return AuditedDatabase(database, who, action, clinic.context.clock)
 
     database = SqlLabFeedDatabase(clinic.database, clinic.context, audited)
-    return LabFeed(OruReader(clinic.context.tz), database, clock=clinic.context.now)
+    return LabFeed(
+        OruReader(clinic.context.tz),
+        database,
+        clock=clinic.context.now,
+        on_changed=on_changed or clinic.worklist.refresh_records,
+    )
 
 
-def hl7_endpoint(clinic: Clinic, actor: Principal | None = None) -> Hl7Endpoint:
-    """The endpoint the MLLP listener and ``POST /hl7`` share."""
+def hl7_endpoint(
+    clinic: Clinic,
+    actor: Principal | None = None,
+    on_changed: Callable[[Sequence[str]], object] | None = None,
+) -> Hl7Endpoint:
+    """The endpoint the MLLP listener and ``POST /hl7`` share (``on_changed``: see ``lab_feed``)."""
     limit = get_settings().max_message_bytes
-    return Hl7Endpoint(lab_feed(clinic, actor), clinic.context.now, limit)
+    return Hl7Endpoint(lab_feed(clinic, actor, on_changed=on_changed), clinic.context.now, limit)
 
 
 def cds_hooks_service(clinic: Clinic | None = None) -> CdsHooksService:

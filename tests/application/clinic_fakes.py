@@ -8,9 +8,9 @@ tests/persistence; the fake does not answer it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from natalizumab_cds.application.assessing import ClinicContext
@@ -52,6 +52,9 @@ class FakeRecords:
             p: self._state.patients[p].version for p in patient_ids if p in self._state.patients
         }
 
+    def versions(self, patient_ids: Collection[str]) -> dict[str, int]:
+        return self.lock(patient_ids)
+
     def owners(self, keys: Collection[Key]) -> dict[Key, StoredVersion]:
         found = {k: self._state.resources[k] for k in keys if k in self._state.resources}
         return {
@@ -76,6 +79,13 @@ class FakeRecords:
             if self._state.patients[entry.id].version != seen:
                 raise ConcurrentUpdate(entry.id)
             self._state.patients[entry.id] = entry
+
+    def touch(self, versions: Mapping[str, int]) -> None:
+        for patient_id, seen in versions.items():
+            entry = self._state.patients[patient_id]
+            if entry.version != seen:
+                raise ConcurrentUpdate(patient_id)
+            self._state.patients[patient_id] = replace(entry, version=seen + 1)
 
     def add_resources(self, resources: Sequence[StoredResource]) -> None:
         self._state.resources.update({r.key: r for r in resources})
@@ -125,8 +135,18 @@ class FakeSummaries:
             if p not in self._state.summaries
             or self._state.summaries[p].assessed_on < today
             or self._state.summaries[p].protocol_version != protocol_version
+            or self._state.summaries[p].record_version < self._state.patients[p].version
         ]
         return stale[:limit]
+
+    def behind_records(self, limit: int) -> list[str]:
+        behind = [
+            p
+            for p in sorted(self._state.patients)
+            if p not in self._state.summaries
+            or self._state.summaries[p].record_version < self._state.patients[p].version
+        ]
+        return behind[:limit]
 
     def summary(self, patient_id: str) -> Summary | None:
         return self._state.summaries.get(patient_id)

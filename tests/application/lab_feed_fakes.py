@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -60,10 +60,36 @@ class FakeLabUnitOfWork:
     def patients_by_mrn(self, mrn: str) -> list[str]:
         return list(self.state.mrns.get(mrn, []))
 
+    def patients_by_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
+        return {mrn: list(self.state.mrns[mrn]) for mrn in mrns if mrn in self.state.mrns}
+
     # ObservationStore
+    def store_many(
+        self, batch: Sequence[tuple[str, Sequence[FhirResource]]]
+    ) -> list[InvalidInput | None]:
+        outcomes: list[InvalidInput | None] = []
+        for patient, resources in batch:
+            for resource in resources:
+                if resource.get("subject") != {"reference": patient}:
+                    problem = InvalidInput(
+                        f"Observation/{resource['id']}: subject is not {patient}"
+                    )
+                    outcomes.append(problem)
+                    break
+            else:
+                try:
+                    self.store_observations(patient, resources)
+                except InvalidInput as problem:
+                    outcomes.append(problem)
+                else:
+                    outcomes.append(None)
+        return outcomes
+
     def store_observations(self, patient: str, resources: Sequence[FhirResource]) -> None:
         if self.failure is not None:
             raise self.failure
+        if patient in self.database.failing_patients:
+            raise RuntimeError(f"a bug that only {patient}'s results meet")
         self.state.store_calls += 1
         record = self.state.records.setdefault(patient, {})
         for resource in resources:
@@ -74,6 +100,15 @@ class FakeLabUnitOfWork:
     # MessageLog
     def accepted(self, sender: str, control_id: str) -> AcceptedMessage | None:
         return self.state.accepted.get((sender, control_id))
+
+    def accepted_many(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], AcceptedMessage]:
+        return {key: self.state.accepted[key] for key in keys if key in self.state.accepted}
+
+    def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
+        for entry in entries:
+            self.record_accepted(entry)
 
     def record_accepted(self, entry: AcceptedMessage) -> None:
         key = (entry.sender, entry.control_id)
@@ -136,6 +171,7 @@ class FakeLabDatabase:
         self.failure: Exception | None = None
         self.broken = False
         self.race = False
+        self.failing_patients: set[str] = set()
         self.committed_by_others: dict[tuple[str, str], AcceptedMessage] = {}
         self.commits = 0
         self._lock = threading.Lock()

@@ -279,3 +279,36 @@ def test_results_with_status_x_or_d_never_count_in_the_timeline(
     assert alt is not None
     assert (alt.value, alt.status) == (38, "corrected")  # not the X result of 180
     assert timeline.latest_result(Analyte.AST, at) is None  # the D result is not there
+
+
+def test_a_batch_that_fails_as_a_whole_is_applied_message_by_message(
+    database: FakeLabDatabase,
+) -> None:
+    database.register("MRN0000002", "Patient/p2")
+    database.failing_patients.add("Patient/p2")
+    changed: list[str] = []
+    feed = LabFeed(OruReader(CLINIC), database, clock=lambda: NOW, on_changed=changed.extend)
+
+    acks = feed.receive_many(
+        [an_oru("F-1"), an_oru("F-2", mrn="MRN0000002"), an_oru("F-3", results=[an_obx(1)])]
+    )
+
+    assert [a.code for a in acks] == ["AA", "AE", "AA"]
+    assert acks[1].error is not None
+    assert acks[1].error.code is ErrorCode.INTERNAL_ERROR
+    assert acks[1].dead_letter is not None
+    assert set(database.state.accepted) == {
+        ("SYNTH-LIS|SYNTH-LAB", "F-1"),
+        ("SYNTH-LIS|SYNTH-LAB", "F-3"),
+    }
+    assert "Patient/p2" not in database.state.records
+    assert changed == ["p1", "p1"]
+
+
+def test_messages_received_together_share_one_commit(database: FakeLabDatabase) -> None:
+    feed = LabFeed(OruReader(CLINIC), database, clock=lambda: NOW)
+
+    acks = feed.receive_many([an_oru(f"C-{n}") for n in range(5)])
+
+    assert [a.code for a in acks] == ["AA"] * 5
+    assert database.commits == 1

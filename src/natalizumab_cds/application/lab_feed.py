@@ -9,6 +9,15 @@ Semantics (INTERFACES.md §4):
   and changes nothing. HL7 makes MSH-10 unique per sending system, so the key
   includes the sender (MSH-3, MSH-4): two labs both numbering from 1 must not
   silence each other.
+- Messages that arrive together (several lab connections at once) are
+  applied together: ``receive_many`` reads them, then writes all of them in
+  one transaction and answers each only after that commit (group commit). A
+  message that cannot be applied gets its own answer and dead letter; it never
+  costs the others theirs. Should the shared transaction fail for any other
+  reason, each message is applied again on its own.
+- The records changed are reported to ``on_changed`` after the commit, which
+  brings their worklist summaries up to date (``lab_records.py`` says why
+  that is not done inside the transaction).
 - Nothing is dropped: a message that is not applied (``AR`` unreadable, ``AE``
   unknown patient or a value that cannot be applied, or an internal failure) is
   kept in the dead-letter store before the answer goes out. A person resolves it
@@ -19,8 +28,9 @@ Semantics (INTERFACES.md §4):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -55,6 +65,10 @@ class PatientDirectory(Protocol):
         """``Patient/<id>`` of every patient on file with this medical record number."""
         ...
 
+    def patients_by_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
+        """``patients_by_mrn`` for many numbers at once (numbers nobody has are left out)."""
+        ...
+
 
 class ObservationStore(Protocol):
     def store_observations(self, patient: str, resources: Sequence[FhirResource]) -> None:
@@ -64,12 +78,28 @@ class ObservationStore(Protocol):
         """
         ...
 
+    def store_many(
+        self, batch: Sequence[tuple[str, Sequence[FhirResource]]]
+    ) -> list[InvalidInput | None]:
+        """``store_observations`` for many items; per item None, or why none of it was stored."""
+        ...
+
 
 class MessageLog(Protocol):
     def accepted(self, sender: str, control_id: str) -> AcceptedMessage | None: ...
 
+    def accepted_many(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], AcceptedMessage]:
+        """The entries among these (sender, control id) keys that are in the log."""
+        ...
+
     def record_accepted(self, entry: AcceptedMessage) -> None:
         """Raises ``MessageAlreadyAccepted`` if another writer got there first."""
+        ...
+
+    def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
+        """``record_accepted`` for several entries at once."""
         ...
 
 
@@ -123,23 +153,64 @@ class LabFeed:
         read: LabMessageReader,
         database: LabFeedDatabase,
         clock: Callable[[], datetime] = _utc_now,
+        on_changed: Callable[[Sequence[str]], object] | None = None,
     ) -> None:
+        """``on_changed`` gets the ids of the patients whose records a commit changed."""
         self._read = read
         self._database = database
         self._clock = clock
+        self._on_changed = on_changed
 
     def receive_lab_message(self, raw: bytes) -> Ack:
         """Apply one message and say how it went; never raises for a bad message."""
-        header: MessageHeader | None = None
+        return self.receive_many([raw])[0]
+
+    def receive_many(self, raws: Sequence[bytes]) -> list[Ack]:
+        """Apply messages together (one commit) and say how each went; never raises."""
+        acks: list[Ack | None] = [None] * len(raws)
+        readable: list[tuple[int, LabMessage]] = []
+        refused: list[tuple[int, LabMessageRejected]] = []
+        for index, raw in enumerate(raws):
+            try:
+                readable.append((index, self._read(raw)))
+            except LabMessageRejected as rejection:
+                refused.append((index, rejection))
+            except Exception:  # the sender must always get an answer; see _internal_error
+                log.exception("lab message could not be read")
+                refused.append((index, _internal_error()))
+        if readable:
+            try:
+                outcome = with_retries(lambda: self._transaction(readable, raws))
+            except Exception:
+                if len(readable) > 1:
+                    log.exception("a batch of lab messages failed; applying them one by one")
+                for index, message in readable:
+                    acks[index] = self._alone(raws[index], message)
+            else:
+                for index, ack in outcome.acks.items():
+                    acks[index] = ack
+                refused += outcome.refused
+                self._changed(outcome.changed)
+        for index, refusal in refused:
+            acks[index] = self._keep(raws[index], refusal)
+        return [ack for ack in acks if ack is not None]
+
+    def _alone(self, raw: bytes, message: LabMessage) -> Ack:
         try:
-            message = self._read(raw)
-            header = message.header
             return self._apply(message)
         except LabMessageRejected as rejection:
             return self._keep(raw, rejection)
         except Exception:  # the sender must always get an answer; see _internal_error
             log.exception("lab message could not be applied")
-            return self._keep(raw, _internal_error(header))
+            return self._keep(raw, _internal_error(message.header))
+
+    def _changed(self, patients: Sequence[str]) -> None:
+        if not patients or self._on_changed is None:
+            return
+        try:
+            self._on_changed([patient.removeprefix("Patient/") for patient in patients])
+        except Exception:  # committed and answered already; the next refresh catches up
+            log.exception("refreshing the summaries of changed records failed")
 
     def refuse(self, raw: bytes, rejection: LabMessageRejected) -> Ack:
         """Keep bytes that never reached the reader (e.g. an oversized frame) and answer."""
@@ -183,54 +254,85 @@ class LabFeed:
         return letter
 
     def _apply(self, message: LabMessage) -> Ack:
+        """One message in its own transaction; ``LabMessageRejected`` if it cannot be applied."""
         header = message.header
         try:
-            return with_retries(lambda: self._transaction(message))
+            outcome = with_retries(lambda: self._transaction([(0, message)], None))
         except MessageAlreadyAccepted:
             with self._database.writing() as uow:
                 earlier = uow.messages.accepted(header.sender, header.control_id)
             if earlier is None:  # the racing writer rolled back after all: let the sender resend
                 raise
             return _repeated(message, earlier)
+        if outcome.refused:
+            raise outcome.refused[0][1]
+        self._changed(outcome.changed)
+        return outcome.acks[0]
 
-    def _transaction(self, message: LabMessage) -> Ack:
-        header = message.header
+    def _transaction(
+        self, messages: Sequence[tuple[int, LabMessage]], raws: Sequence[bytes] | None
+    ) -> _Outcome:
+        """Apply readable messages in one transaction.
+
+        With ``raws`` a message that cannot be applied is kept as a dead letter in the
+        same transaction; without, it is returned in ``refused`` for the caller.
+        """
+        outcome = _Outcome()
         with self._database.writing() as uow:
-            earlier = uow.messages.accepted(header.sender, header.control_id)
-            if earlier is not None:
-                return _repeated(message, earlier)
-            patient = _one_patient(uow.patients.patients_by_mrn(message.mrn), message)
-            subject = {"reference": patient}
-            resources = [
-                {**observation, "subject": subject} for observation in message.observations
+            earlier = uow.messages.accepted_many({m.header.key for _, m in messages})
+            owners = uow.patients.patients_by_mrns({m.mrn for _, m in messages})
+            pending: list[tuple[int, LabMessage, str]] = []
+            for index, message in messages:
+                key = message.header.key
+                if key in earlier:
+                    outcome.acks[index] = _repeated(message, earlier[key])
+                    continue
+                try:
+                    patient = _one_patient(owners.get(message.mrn, []), message)
+                except LabMessageRejected as rejection:
+                    outcome.refused.append((index, rejection))
+                    continue
+                earlier[key] = AcceptedMessage(
+                    key[0], key[1], patient, self._clock(), len(message.observations)
+                )  # a copy later in the same batch is a repeat
+                pending.append((index, message, patient))
+            batch = [
+                (patient, [{**o, "subject": {"reference": patient}} for o in message.observations])
+                for _, message, patient in pending
             ]
-            try:
-                uow.observations.store_observations(patient, resources)
-            except InvalidInput as problem:
-                raise LabMessageRejected(
-                    AckCode.ERROR,
-                    f"the results cannot be added to {patient}'s record: {problem}",
-                    error=ErrorCode.DATA_TYPE,
-                    header=header,
-                ) from None
-            note = _accepted_note(message)
-            uow.messages.record_accepted(
-                AcceptedMessage(
-                    header.sender, header.control_id, patient, self._clock(), len(resources), note
+            problems = uow.observations.store_many(batch)
+            accepted: list[AcceptedMessage] = []
+            for (index, message, patient), problem in zip(pending, problems, strict=True):
+                if problem is not None:
+                    outcome.refused.append((index, _unstorable(message, patient, problem)))
+                    continue
+                note = _accepted_note(message)
+                entry = AcceptedMessage(
+                    message.header.sender,
+                    message.header.control_id,
+                    patient,
+                    self._clock(),
+                    len(message.observations),
+                    note,
                 )
-            )
-        return Ack(AckCode.ACCEPT, header, note, stored=len(resources))
+                accepted.append(entry)
+                earlier[message.header.key] = entry
+                outcome.acks[index] = Ack(
+                    AckCode.ACCEPT, message.header, note, stored=len(message.observations)
+                )
+                if message.observations:
+                    outcome.changed.append(patient)
+            uow.messages.record_accepted_many(accepted)
+            if raws is not None:
+                for index, refusal in outcome.refused:
+                    letter = _letter(raws[index], refusal, self._clock())
+                    outcome.acks[index] = _rejected_ack(refusal, uow.dead_letters.keep(letter))
+                outcome.refused = []
+        return outcome
 
     def _keep(self, raw: bytes, rejection: LabMessageRejected) -> Ack:
         header = rejection.header
-        letter = NewDeadLetter(
-            received_at=self._clock(),
-            code=rejection.code,
-            reason=rejection.reason,
-            raw=raw,
-            control_id=header.control_id if header else "",
-            sender=header.sender if header else "",
-        )
+        letter = _letter(raw, rejection, self._clock())
         try:
             with self._database.writing() as uow:
                 letter_id = uow.dead_letters.keep(letter)
@@ -238,6 +340,36 @@ class LabFeed:
             log.exception("dead letter could not be kept; the sender is asked to resend")
             return _rejected_ack(_internal_error(header), None)
         return _rejected_ack(rejection, letter_id)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one transaction did: answers by position, refusals, records changed."""
+
+    acks: dict[int, Ack] = field(default_factory=dict)
+    refused: list[tuple[int, LabMessageRejected]] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+
+
+def _letter(raw: bytes, rejection: LabMessageRejected, at: datetime) -> NewDeadLetter:
+    header = rejection.header
+    return NewDeadLetter(
+        received_at=at,
+        code=rejection.code,
+        reason=rejection.reason,
+        raw=raw,
+        control_id=header.control_id if header else "",
+        sender=header.sender if header else "",
+    )
+
+
+def _unstorable(message: LabMessage, patient: str, problem: InvalidInput) -> LabMessageRejected:
+    return LabMessageRejected(
+        AckCode.ERROR,
+        f"the results cannot be added to {patient}'s record: {problem}",
+        error=ErrorCode.DATA_TYPE,
+        header=message.header,
+    )
 
 
 def _internal_error(header: MessageHeader | None = None) -> LabMessageRejected:

@@ -84,6 +84,11 @@ class MessageHeader:
         """Who guarantees the control id is unique (HL7: MSH-10 is unique per sender)."""
         return f"{self.sending_application}|{self.sending_facility}"
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """(sender, control id): what makes a message the same message."""
+        return (self.sender, self.control_id)
+
 
 @dataclass(frozen=True, slots=True)
 class LabMessage:

@@ -48,6 +48,14 @@ class RecordFormat(Protocol):
         """One patient's stored resources read into a Timeline; raises ``InvalidInput``."""
         ...
 
+    def joining(self, patient_id: str, resources: Sequence[Mapping[str, Any]]) -> IncomingRecord:
+        """New resources for one patient's record, each checked to read as it would there.
+
+        For adding to a record that already reads cleanly without reading it whole
+        (lab results); raises ``InvalidInput``.
+        """
+        ...
+
     def sent_at(self, content: Mapping[str, Any]) -> datetime | None:
         """When the sender last changed this resource, if it says (FHIR meta.lastUpdated)."""
         ...
@@ -82,6 +90,10 @@ class PatientRecords(Protocol):
         """Versions of the patients on file among ``patient_ids``, locked until commit."""
         ...
 
+    def versions(self, patient_ids: Collection[str]) -> dict[str, int]:
+        """Versions of the patients on file among ``patient_ids``, without locking them."""
+        ...
+
     def owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], StoredVersion]:
         """Who owns each (type, id) already on file, and its current version."""
         ...
@@ -96,6 +108,14 @@ class PatientRecords(Protocol):
         """Write each entry over the stored one, if that one still has the given version.
 
         Raises ``ConcurrentUpdate`` if another writer changed a patient meanwhile.
+        """
+        ...
+
+    def touch(self, versions: Mapping[str, int]) -> None:
+        """Raise each record's version by one, if it is still the given one.
+
+        For a change made without rewriting the patient entry (results added);
+        raises ``ConcurrentUpdate`` if another writer changed a patient meanwhile.
         """
         ...
 
@@ -127,6 +147,10 @@ class Summaries(Protocol):
 
     def outdated(self, today: date, protocol_version: str, limit: int) -> list[str]:
         """Patients whose summary is from before ``today`` or another protocol version."""
+        ...
+
+    def behind_records(self, limit: int) -> list[str]:
+        """Patients whose summary is missing or older than their record's current version."""
         ...
 
     def summary(self, patient_id: str) -> Summary | None: ...

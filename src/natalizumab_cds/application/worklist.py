@@ -3,18 +3,26 @@
 The worklist is one SQL query over the summary rows (see ``worklist_query``);
 no patient's record is read at request time. The summaries are rebuilt when a
 record changes and, for a new day or a new protocol version, by ``refresh``.
+
+Lab results from the HL7 feed raise a record's version without rebuilding its
+summary in the same transaction (``lab_records.py``); ``SummaryRefresher``
+rebuilds it just after the commit. So that a worklist is never answered from a
+summary older than its record - even if the listener stopped between its
+commit and its refresh - ``entries`` first rebuilds the summaries whose record
+has moved on, and ``refresh`` picks them up too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from functools import partial
 
 from natalizumab_cds.application.assessing import ClinicContext
 from natalizumab_cds.application.patients import MAX_PAGE_SIZE
-from natalizumab_cds.application.ports import Database
+from natalizumab_cds.application.ports import Database, UnitOfWork
 from natalizumab_cds.application.recording import with_retries
-from natalizumab_cds.application.records import Page
+from natalizumab_cds.application.records import Page, Summary
 from natalizumab_cds.application.worklist_query import (
     EntryKind,
     SortKey,
@@ -27,6 +35,11 @@ from natalizumab_cds.domain.schedule import DueStatus, Item
 
 #: Patients refreshed per transaction: short enough not to hold up importers.
 REFRESH_BATCH = 200
+#: Patients assessed per read when records changed (see ``refresh_records``).
+RECORDS_BATCH = 50
+#: At most this many summaries behind their records are rebuilt before a worklist
+#: is answered (normally none: the refresher got there first).
+CATCH_UP = 1000
 
 
 def _words(parameter: str, given: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
@@ -83,8 +96,44 @@ class ClinicWorklist:
             page=page,
             size=size,
         )
+        behind = self._behind()
+        if behind:
+            self.refresh_records(behind)
         with self._database.reading() as uow:
             return uow.summaries.worklist(query)
+
+    def _behind(self) -> list[str]:
+        with self._database.reading() as uow:
+            return uow.summaries.behind_records(CATCH_UP)
+
+    def refresh_records(self, patient_ids: Sequence[str]) -> int:
+        """Rebuild the summaries of these patients now (their records just changed).
+
+        The records are read and assessed outside any write transaction; the write
+        only saves the summaries whose record has not moved on meanwhile (one that
+        has is still behind and is rebuilt by the next refresh). So a writer - the
+        lab feed - waits for a few rows, never for the assessments.
+        """
+        ordered = sorted(set(patient_ids))
+        done = 0
+        for start in range(0, len(ordered), RECORDS_BATCH):
+            part = ordered[start : start + RECORDS_BATCH]
+            with self._database.reading() as uow:
+                versions = uow.records.versions(part)
+                records = uow.records.resources(list(versions))
+            summaries = [
+                self._context.summarise(pid, version, records.get(pid, []))
+                for pid, version in versions.items()
+            ]
+            done += with_retries(partial(self._save_current, summaries))
+        return done
+
+    def _save_current(self, summaries: Sequence[Summary]) -> int:
+        with self._database.writing() as uow:
+            current = uow.records.lock([s.patient_id for s in summaries])
+            fresh = [s for s in summaries if current.get(s.patient_id) == s.record_version]
+            uow.summaries.save(fresh)
+            return len(fresh)
 
     def refresh(self, on_progress: Callable[[int], None] | None = None) -> int:
         """Reassess every patient whose summary is from an earlier day or protocol.
@@ -106,15 +155,18 @@ class ClinicWorklist:
     def _refresh_batch(self, today: date, protocol_version: str) -> int:
         with self._database.writing() as uow:
             patient_ids = uow.summaries.outdated(today, protocol_version, REFRESH_BATCH)
-            versions = uow.records.lock(patient_ids)
-            records = uow.records.resources(list(versions))
-            uow.summaries.save(
-                [
-                    self._context.summarise(pid, version, records.get(pid, []))
-                    for pid, version in versions.items()
-                ]
-            )
-            return len(versions)
+            return self._save_summaries(uow, patient_ids)
+
+    def _save_summaries(self, uow: UnitOfWork, patient_ids: Sequence[str]) -> int:
+        versions = uow.records.lock(patient_ids)
+        records = uow.records.resources(list(versions))
+        uow.summaries.save(
+            [
+                self._context.summarise(pid, version, records.get(pid, []))
+                for pid, version in versions.items()
+            ]
+        )
+        return len(versions)
 
 
 def _sort(sort: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:

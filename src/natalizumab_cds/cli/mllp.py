@@ -18,6 +18,7 @@ from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.lab_feed import LabFeed
 from natalizumab_cds.application.lab_messages import DeadLetter
 from natalizumab_cds.application.security.permissions import Action
+from natalizumab_cds.application.summary_refresh import SummaryRefresher
 from natalizumab_cds.bootstrap import clinic_service, hl7_endpoint, lab_feed, operator_principal
 from natalizumab_cds.cli.app import app
 from natalizumab_cds.cli.database import DatabaseUrl
@@ -37,14 +38,17 @@ def mllp(
     port: Annotated[int | None, typer.Option(help="Default: NTZ_MLLP_PORT (0: any)")] = None,
     read_timeout: Annotated[float, typer.Option(help="Seconds for a started frame")] = 30.0,
     idle_timeout: Annotated[float, typer.Option(help="Seconds a silent connection stays")] = 900.0,
-    workers: Annotated[int, typer.Option(min=1, help="Messages handled at once")] = 8,
+    batch: Annotated[
+        int, typer.Option(min=1, help="Most messages committed together (group commit)")
+    ] = 64,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Listen for lab results (HL7 v2 ORU^R01 over MLLP) until interrupted."""
     settings = get_settings()
     clinic = clinic_service(database_url, upgrade=True)
     limits = MllpLimits(settings.max_message_bytes, read_timeout, idle_timeout)
-    server = MllpServer(hl7_endpoint(clinic), limits, workers)
+    refresher = SummaryRefresher(clinic.worklist.refresh_records)
+    server = MllpServer(hl7_endpoint(clinic, on_changed=refresher.changed), limits, batch)
     bound_host = host or settings.mllp_host
     bound_port = settings.mllp_port if port is None else port
 
@@ -61,6 +65,7 @@ def mllp(
     except KeyboardInterrupt:
         typer.echo("MLLP listener stopped")
     finally:
+        refresher.close()
         clinic.database.close()
 
 

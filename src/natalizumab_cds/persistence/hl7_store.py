@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,7 @@ from natalizumab_cds.persistence.hl7_tables import (
     hl7_dead_letters,
     hl7_messages,
 )
+from natalizumab_cds.persistence.patient_records import chunks
 from natalizumab_cds.persistence.tables import patients
 
 
@@ -53,6 +54,18 @@ class SqlPatientDirectory:
         )
         return [f"Patient/{patient_id}" for patient_id in found.scalars()]
 
+    def patients_by_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for part in chunks(sorted(mrns)):
+            rows = self._db.execute(
+                select(patients.c.mrn, patients.c.id)
+                .where(patients.c.mrn.in_(part))
+                .order_by(patients.c.mrn, patients.c.id)
+            )
+            for mrn, patient_id in rows:
+                found.setdefault(mrn, []).append(f"Patient/{patient_id}")
+        return found
+
 
 class SqlMessageLog:
     def __init__(self, connection: Connection) -> None:
@@ -64,23 +77,51 @@ class SqlMessageLog:
                 hl7_messages.c.sender == sender, hl7_messages.c.control_id == control_id
             )
         ).first()
-        if row is None:
-            return None
-        return AcceptedMessage(
-            row.sender, row.control_id, row.patient_id, row.accepted_at, row.stored, row.note
-        )
+        return None if row is None else _accepted(row)
+
+    def accepted_many(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], AcceptedMessage]:
+        found: dict[tuple[str, str], AcceptedMessage] = {}
+        by_sender: dict[str, list[str]] = {}
+        for sender, control_id in keys:
+            by_sender.setdefault(sender, []).append(control_id)
+        m = hl7_messages.c
+        for sender, control_ids in sorted(by_sender.items()):
+            for part in chunks(sorted(control_ids)):
+                rows = self._db.execute(
+                    select(hl7_messages).where(m.sender == sender, m.control_id.in_(part))
+                )
+                for row in rows:
+                    found[(row.sender, row.control_id)] = _accepted(row)
+        return found
 
     def record_accepted(self, entry: AcceptedMessage) -> None:
+        self.record_accepted_many([entry])
+
+    def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
+        if not entries:
+            return
         self._db.execute(
-            insert(hl7_messages).values(
-                sender=entry.sender,
-                control_id=entry.control_id,
-                patient_id=entry.patient,
-                accepted_at=entry.accepted_at,
-                stored=entry.stored,
-                note=entry.note,
-            )
+            insert(hl7_messages),
+            [
+                {
+                    "sender": entry.sender,
+                    "control_id": entry.control_id,
+                    "patient_id": entry.patient,
+                    "accepted_at": entry.accepted_at,
+                    "stored": entry.stored,
+                    "note": entry.note,
+                }
+                for entry in entries
+            ],
         )
+
+
+def _accepted(row: Row[Any]) -> AcceptedMessage:
+    return AcceptedMessage(
+        row.sender, row.control_id, row.patient_id, row.accepted_at, row.stored, row.note
+    )
 
 
 def _letter(row: Row[Any]) -> DeadLetter:

@@ -8,7 +8,7 @@ limit on bound parameters.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -97,6 +97,13 @@ class SqlPatientRecords:
             versions.update({row.id: row.version for row in self._db.execute(query)})
         return versions
 
+    def versions(self, patient_ids: Collection[str]) -> dict[str, int]:
+        versions: dict[str, int] = {}
+        for part in chunks(sorted(patient_ids)):
+            query = select(patients.c.id, patients.c.version).where(patients.c.id.in_(part))
+            versions.update({row.id: row.version for row in self._db.execute(query)})
+        return versions
+
     def owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], StoredVersion]:
         wanted = set(keys)
         found: dict[tuple[str, str], StoredVersion] = {}
@@ -143,6 +150,16 @@ class SqlPatientRecords:
             row["key"] = row.pop("id")
             if self._db.execute(statement, {**row, "seen": seen}).rowcount != 1:
                 raise ConcurrentUpdate(f"Patient/{entry.id} was changed by another writer")
+
+    def touch(self, versions: Mapping[str, int]) -> None:
+        statement = (
+            update(patients)
+            .where(patients.c.id == bindparam("key"), patients.c.version == bindparam("seen"))
+            .values(version=bindparam("seen") + 1)
+        )
+        for patient_id, seen in sorted(versions.items()):
+            if self._db.execute(statement, {"key": patient_id, "seen": seen}).rowcount != 1:
+                raise ConcurrentUpdate(f"Patient/{patient_id} was changed by another writer")
 
     def add_resources(self, stored: Sequence[StoredResource]) -> None:
         if stored:

@@ -101,8 +101,20 @@ class SqlSummaries:
                     s.assessed_on < today,
                     s.protocol_version != protocol_version,
                     s.treated.is_(None),
+                    s.record_version < patients.c.version,
                 )
             )
+            .order_by(patients.c.id)
+            .limit(limit)
+        )
+        return list(self._db.execute(query).scalars())
+
+    def behind_records(self, limit: int) -> list[str]:
+        s = patient_summaries.c
+        query = (
+            select(patients.c.id)
+            .outerjoin(patient_summaries, s.patient_id == patients.c.id)
+            .where(or_(s.patient_id.is_(None), s.record_version < patients.c.version))
             .order_by(patients.c.id)
             .limit(limit)
         )

@@ -43,7 +43,7 @@ def listener() -> Iterator[Listener]:
     database.register(SYNTHETIC_MRN, "Patient/p1")
     database.register("9817566735", "Patient/nist-1")
     feed = LabFeed(OruReader(ZoneInfo("Europe/Berlin")), database)
-    server = MllpServer(Hl7Endpoint(feed), LIMITS, workers=4)
+    server = MllpServer(Hl7Endpoint(feed), LIMITS, max_batch=4)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -221,3 +221,36 @@ def test_a_frame_restarted_by_the_sender_is_read_from_the_last_start_block(
     with listener.connect() as connection:
         connection.sendall(abandoned + frame(an_oru("SYN-RESENT")))
         assert _msa(_ack(_read_frame(connection))) == ("AA", "SYN-RESENT")
+
+
+def test_messages_arriving_together_on_many_connections_share_one_commit(
+    listener: Listener,
+) -> None:
+    """While one batch is being committed the next gathers; every sender gets its own ACK."""
+    database = listener.database
+    database.commits = 0
+    hold = threading.Lock()
+    hold.acquire()
+    original = database.writing
+
+    def held_writing():  # type: ignore[no-untyped-def]
+        with hold:  # the first transaction waits until every message has arrived
+            pass
+        return original()
+
+    database.writing = held_writing  # type: ignore[method-assign]
+
+    def send(number: int) -> tuple[str, str]:
+        with listener.connect() as connection:
+            connection.sendall(frame(an_oru(f"SYN-TOGETHER-{number}")))
+            return _msa(_ack(_read_frame(connection)))
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = [pool.submit(send, n) for n in range(5)]
+        time.sleep(0.3)  # all five frames are read; the first batch waits on the lock
+        hold.release()
+        results = sorted(answer.result(5) for answer in answers)
+
+    assert results == [("AA", f"SYN-TOGETHER-{n}") for n in range(5)]
+    assert len(database.state.accepted) == 5
+    assert database.commits < 5  # at most 4 per batch, the rest gathered behind the first

@@ -9,7 +9,7 @@ content hash) to which. Versions seen when the record was loaded serve as the
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -85,6 +85,9 @@ class WatchedRecords:
     def lock(self, patient_ids: Collection[str]) -> dict[str, int]:
         return self._inner.lock(patient_ids)
 
+    def versions(self, patient_ids: Collection[str]) -> dict[str, int]:
+        return self._inner.versions(patient_ids)
+
     def owners(self, keys: Collection[Key]) -> dict[Key, StoredVersion]:
         found = self._inner.owners(keys)
         for key, stored in found.items():
@@ -114,6 +117,14 @@ class WatchedRecords:
             if not change.created and change.record_before is None:
                 change.record_before = expected
             change.record_after = entry.version
+
+    def touch(self, versions: Mapping[str, int]) -> None:
+        self._inner.touch(versions)
+        for patient_id, seen in versions.items():
+            change = self.change_of(patient_id)
+            if not change.created and change.record_before is None:
+                change.record_before = seen
+            change.record_after = seen + 1
 
     def add_resources(self, resources: Sequence[StoredResource]) -> None:
         self._inner.add_resources(resources)
@@ -171,6 +182,9 @@ class WatchedSummaries:
 
     def outdated(self, today: date, protocol_version: str, limit: int) -> list[str]:
         return self._inner.outdated(today, protocol_version, limit)
+
+    def behind_records(self, limit: int) -> list[str]:
+        return self._inner.behind_records(limit)
 
     def summary(self, patient_id: str) -> Summary | None:
         return self._inner.summary(patient_id)

@@ -87,6 +87,34 @@ def read_resources(resources: Iterable[Mapping[str, Any]], protocol: Protocol) -
     return _read(entries, protocol, "resources")
 
 
+def check_joining(
+    resources: Iterable[Mapping[str, Any]], protocol: Protocol, patient_ref: str
+) -> None:
+    """Raise ``InvalidInput`` unless each resource reads as it would in ``patient_ref``'s record.
+
+    For new resources joining a record that already reads cleanly (lab results):
+    each is read alone with the same mapper and the same subject check as a
+    whole record, which is what adding it could change. Patients and
+    Medications are not taken this way (they change how the rest reads).
+    """
+    context = Context.for_protocol(protocol, {})
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, Mapping):
+            raise InvalidInput(
+                f"resources[{index}]: expected a resource object, got {show(resource)}"
+            )
+        where = f"resources[{index}]"
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str):
+            raise InvalidInput(f"{where}.resourceType must be a string, got {show(kind)}")
+        if kind not in MAPPERS:
+            raise InvalidInput(f"{where}: a {kind} cannot be added to a record on its own")
+        ref = _reference(kind, resource, where)
+        mapper, subject_field = MAPPERS[kind]
+        if _guarded(mapper, resource, ref, context) is not None:
+            _check_subject(resource, ref, subject_field, patient_ref, None)
+
+
 def _parse_bundle(data: bytes | str | Mapping[str, Any]) -> JsonObject:
     if isinstance(data, bytes | bytearray | memoryview | str):
         try:

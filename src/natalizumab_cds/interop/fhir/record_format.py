@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,8 @@ from natalizumab_cds.domain.timeline import Timeline
 from natalizumab_cds.interop.fhir.dates import parse_datetime
 from natalizumab_cds.interop.fhir.decisions import decision_of, detected_issue
 from natalizumab_cds.interop.fhir.infusion_day import FhirInfusionRecords
-from natalizumab_cds.interop.fhir.ingest import incoming, split_record
-from natalizumab_cds.interop.fhir.reader import read_resources
+from natalizumab_cds.interop.fhir.ingest import FHIR_ID, incoming, split_record
+from natalizumab_cds.interop.fhir.reader import check_joining, read_resources
 
 
 class FhirRecordFormat:
@@ -32,6 +32,17 @@ class FhirRecordFormat:
 
     def timeline(self, resources: Iterable[Mapping[str, Any]]) -> Timeline:
         return read_resources(resources, self._protocol)
+
+    def joining(self, patient_id: str, resources: Sequence[Mapping[str, Any]]) -> IncomingRecord:
+        check_joining(resources, self._protocol, f"Patient/{patient_id}")
+        for resource in resources:
+            if not FHIR_ID.fullmatch(resource["id"]):
+                kind = resource["resourceType"]
+                raise InvalidInput(f"{kind}: {resource['id']!r} is not a FHIR id")
+        return IncomingRecord(
+            patient_id,
+            tuple(incoming(dict(r), f"{r['resourceType']}/{r['id']}") for r in resources),
+        )
 
     def sent_at(self, content: Mapping[str, Any]) -> datetime | None:
         meta = content.get("meta")

@@ -6,7 +6,7 @@ transports answer a message identically.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from natalizumab_cds.application.lab_feed import LabFeed
@@ -38,6 +38,11 @@ class Hl7Endpoint:
         ack = self.feed.receive_lab_message(raw)
         return ack, encode_ack(ack, self._clock())
 
+    def receive_many(self, raws: Sequence[bytes]) -> list[tuple[Ack, str]]:
+        """Messages that arrived together, applied in one commit; each answered."""
+        now = self._clock()
+        return [(ack, encode_ack(ack, now)) for ack in self.feed.receive_many(raws)]
+
     def refuse_oversized(self, prefix: bytes, limit: int) -> tuple[Ack, str]:
         """AR for a message over ``limit`` bytes; the part read is kept as a dead letter."""
         header = guess_header(normalise(prefix.decode("latin-1")))
@@ -52,8 +57,8 @@ class Hl7Endpoint:
         return ack, encode_ack(ack, self._clock())
 
     # MessageHandler (MLLP): bytes in, bytes out.
-    def handle(self, raw: bytes) -> bytes:
-        return self.receive(raw)[1].encode("utf-8")
+    def handle_many(self, raws: Sequence[bytes]) -> list[bytes]:
+        return [text.encode("utf-8") for _, text in self.receive_many(raws)]
 
     def oversized(self, prefix: bytes, limit: int) -> bytes:
         return self.refuse_oversized(prefix, limit)[1].encode("utf-8")

@@ -13,9 +13,9 @@ The profile accepted (INTERFACES.md §4; docs/hl7.md says it for lab vendors):
   record number: the repetition typed ``MR``, else the first.
 - Every OBX follows an OBR; OBR-7 is the time of the OBX results under it.
 
-python-hl7 does the splitting; every exception it raises becomes
-``Hl7Rejected``, so a caller sees a ``LabMessage`` or ``Hl7Rejected`` and
-nothing else (a Hypothesis test holds us to that).
+``segments.py`` does the splitting (why not python-hl7: see there). A caller
+sees a ``LabMessage`` or ``Hl7Rejected`` and nothing else (a Hypothesis test
+holds us to that).
 
 Observation ids are ``hl7-<hash of sender and MSH-10>-<OBX ordinal>``: the
 same message always gives the same ids, so storing it twice changes nothing.
@@ -30,22 +30,17 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import Any
 
-import hl7
-from hl7.exceptions import HL7Exception
-
 from natalizumab_cds.application.lab_messages import ErrorCode, LabMessage, MessageHeader
 from natalizumab_cds.interop.hl7v2.errors import rejected
 from natalizumab_cds.interop.hl7v2.header import guess_header, header_of
 from natalizumab_cds.interop.hl7v2.results import ResultContext, read_result
-from natalizumab_cds.interop.hl7v2.segments import Segment
+from natalizumab_cds.interop.hl7v2.segments import Segment, split_segments
 
 ENCODING_CHARACTERS = "^~\\&"
 MESSAGE_START = "MSH|" + ENCODING_CHARACTERS + "|"
 #: Longest MSH-10 (HL7 v2.7 ST) and MSH-3 + "|" + MSH-4 namespace ids the log keeps.
 MAX_CONTROL_ID = 199
 MAX_SENDER = 500
-# What python-hl7 raises on text it cannot split (it asserts, indexes and int()s).
-PARSER_ERRORS = (HL7Exception, ValueError, IndexError, KeyError, AssertionError, TypeError)
 
 
 class OruReader:
@@ -77,7 +72,7 @@ def read_oru(
             "MSH^1^2",
             guessed,
         )
-    segments = _parse(text, guessed)
+    segments = split_segments(text)
     header = _check_header(segments, guessed, processing_ids)
     mrn = _mrn(segments, header)
     observations: list[dict[str, Any]] = []
@@ -117,18 +112,6 @@ def normalise(text: str) -> str:
     while "\r\r" in text:
         text = text.replace("\r\r", "\r")
     return text
-
-
-def _parse(text: str, guessed: MessageHeader | None) -> list[Segment]:
-    try:
-        return [Segment(node) for node in hl7.parse(text)]
-    except PARSER_ERRORS as problem:
-        raise rejected(
-            f"the message cannot be parsed ({type(problem).__name__}: {problem})",
-            ErrorCode.SEGMENT_SEQUENCE,
-            "",
-            guessed,
-        ) from None
 
 
 def _check_header(

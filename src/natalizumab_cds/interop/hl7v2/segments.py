@@ -1,21 +1,28 @@
-"""Reading fields out of a message parsed by python-hl7.
+"""Splitting an ER7 message into segments and reading fields by HL7 number.
 
-python-hl7 splits a message into nested lists (segment → field → repetition →
-component → sub-component) but leaves a level out when the text has no
-separator for it, so a field is either ``["abc"]`` or a list of repetitions.
-``Segment`` hides that, and numbers fields the way HL7 does (``MSH-9``,
-``OBX-3``; python-hl7 keeps MSH-1 and MSH-2 as fields of their own, so the
-numbers agree for MSH too).
+A message is split on CR into segments and each segment on ``|`` into fields;
+repetitions (``~``), components (``^``) and sub-components (``&``) are split
+only when a field is read. The profile fixes the encoding characters to
+``|^~\\&`` (``message.py`` refuses any other), so splitting is plain
+``str.split`` and the escape sequences (``\\F\\`` …) never contain a separator.
 
-Escape sequences are decoded here rather than with python-hl7's ``unescape``,
-which logs through a deprecated call and fails on some malformed sequences; we
-only ever need the separators back (``\\F\\`` ``\\S\\`` ``\\R\\`` ``\\T\\``
-``\\E\\``), formatting sequences become a space, anything else is dropped.
+Why not python-hl7 here: it builds a container for every field, repetition
+and component of the whole message (about 170 for a six-result ORU) and took
+about two thirds of the time of reading a message; we read some 40 values of
+it. python-hl7 stays in the test suite as the independent reference: a property
+test checks that every value read here equals what python-hl7 reads
+(docs/decisions/hl7-splitting.md).
+
+Fields are numbered the way HL7 does (``MSH-9``, ``OBX-3``); for MSH the
+field separator itself is MSH-1, so MSH-2 is the encoding characters and the
+numbers agree with the standard.
+
+Escape sequences are decoded here: the separators come back (``\\F\\``
+``\\S\\`` ``\\R\\`` ``\\T\\`` ``\\E\\``), formatting sequences become a space,
+anything else is dropped.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 _SEPARATORS = {"F": "|", "S": "^", "R": "~", "T": "&", "E": "\\"}
 
@@ -42,57 +49,52 @@ def unescape(text: str) -> str:
     return "".join(out)
 
 
-def _first_leaf(node: Any) -> str:
-    while not isinstance(node, str):
-        if not node:
-            return ""
-        node = node[0]
-    return node
+def split_segments(text: str) -> list[Segment]:
+    """The segments of a normalised message (segments separated by single CRs)."""
+    return [Segment(line) for line in text.split("\r")]
 
 
 class Segment:
-    """One segment of a parsed message, read by HL7 field numbers."""
+    """One segment of a message, read by HL7 field numbers."""
 
-    __slots__ = ("_node", "name")
+    __slots__ = ("_fields", "name")
 
-    def __init__(self, node: Any) -> None:
-        self._node = node
-        self.name = _first_leaf(node[0]) if len(node) else ""
+    def __init__(self, text: str) -> None:
+        fields = text.split("|")
+        self.name = fields[0]
+        if self.name == "MSH":
+            fields.insert(1, "|")  # MSH-1 is the field separator itself
+        self._fields = fields
+
+    def _field(self, field: int) -> str:
+        return self._fields[field] if 0 < field < len(self._fields) else ""
 
     def repetitions(self, field: int) -> int:
         """How many repetitions a field has (0 when it is absent or empty)."""
-        if field >= len(self._node):
-            return 0
-        node = self._node[field]
-        if isinstance(node, str):
-            return 1 if node else 0
-        if len(node) == 1 and _first_leaf(node) == "" and isinstance(node[0], str):
-            return 0
-        return len(node)
+        text = self._field(field)
+        return text.count("~") + 1 if text else 0
 
     def value(self, field: int, component: int = 1, repetition: int = 1) -> str:
         """A component's text (its first sub-component), unescaped; "" when absent."""
-        raw = self.raw(field, component, repetition)
-        return unescape(raw).strip()
+        return unescape(self.raw(field, component, repetition)).strip()
 
     def raw(self, field: int, component: int = 1, repetition: int = 1) -> str:
         """A component's text as sent (escape sequences kept)."""
-        if field >= len(self._node):
-            return ""
-        node = self._node[field]
-        if isinstance(node, str):
-            return node if component == 1 and repetition == 1 else ""
-        if repetition > len(node):
-            return ""
-        rep = node[repetition - 1]
-        if isinstance(rep, str):
-            return rep if component == 1 else ""
-        if component > len(rep):
-            return ""
-        return _first_leaf(rep[component - 1])
+        text = self._field(field)
+        if self.name == "MSH" and field <= 2:  # the separators themselves, never split
+            return text if component == repetition == 1 else ""
+        if repetition > 1 or "~" in text:
+            repetitions = text.split("~")
+            if repetition > len(repetitions):
+                return ""
+            text = repetitions[repetition - 1]
+        if component > 1 or "^" in text:
+            components = text.split("^")
+            if component > len(components):
+                return ""
+            text = components[component - 1]
+        return text.split("&", 1)[0] if "&" in text else text
 
     def field_text(self, field: int) -> str:
         """A whole field as sent, separators included (for notes and messages)."""
-        if field >= len(self._node):
-            return ""
-        return str(self._node[field])
+        return self._field(field)
