@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, tuple_, update
 
 from natalizumab_cds.application.errors import ConcurrentUpdate
 from natalizumab_cds.application.records import (
@@ -152,14 +152,18 @@ class SqlPatientRecords:
                 raise ConcurrentUpdate(f"Patient/{entry.id} was changed by another writer")
 
     def touch(self, versions: Mapping[str, int]) -> None:
-        statement = (
-            update(patients)
-            .where(patients.c.id == bindparam("key"), patients.c.version == bindparam("seen"))
-            .values(version=bindparam("seen") + 1)
-        )
-        for patient_id, seen in sorted(versions.items()):
-            if self._db.execute(statement, {"key": patient_id, "seen": seen}).rowcount != 1:
-                raise ConcurrentUpdate(f"Patient/{patient_id} was changed by another writer")
+        seen = sorted(versions.items())
+        for part in chunks(seen):
+            statement = (
+                update(patients)
+                .where(tuple_(patients.c.id, patients.c.version).in_(part))
+                .values(version=patients.c.version + 1)
+            )
+            if self._db.execute(statement).rowcount != len(part):
+                raise ConcurrentUpdate(
+                    f"one of {', '.join(f'Patient/{p}' for p, _ in part)} was changed by "
+                    "another writer"
+                )
 
     def add_resources(self, stored: Sequence[StoredResource]) -> None:
         if stored:
