@@ -1,38 +1,48 @@
 """CDS Hooks latency over loopback: p50 / p99 at 1 and at 50 concurrent EHR callers.
 
-Run: .venv/bin/python benchmarks/interop_cds.py [--requests 2000] [--workers 1]
+Run: .venv/bin/python benchmarks/interop_cds.py [--duration 10] [--warmup 3] [--workers N]
      [--database-url postgresql://postgres@127.0.0.1:5432/ntz_bench] [--no-record]
 
-Starts the real clinic app (``create_app``: middleware, the SQL replay cache and
-feedback log on a fresh SQLite file unless ``--database-url`` is given) under
-uvicorn in a subprocess, registers a test EHR (EC P-384 key made here, its JWK
-Set in a file), and calls it with an ``httpx`` async client the way an EHR
-does: ``order-sign`` for a synthetic patient with the full prefetch and a fresh
-signed JWT per call (tokens are signed before timing starts). Beside it, in the
-same run and measured the same way: ``GET /health`` (one ``SELECT 1``) and a
-no-op ``POST`` taking the same body and headers, which is the floor set by
-HTTP, uvicorn and the client on this machine. Prints the figures and appends
-them to BENCHMARKS.md under "CDS Hooks" (other sections are left alone).
-Goal: p99 ≤ 100 ms at 50 concurrent callers.
+Needs ``wrk`` (the HTTP load generator: ``apt-get install -y wrk`` on Debian/Ubuntu,
+``brew install wrk`` on macOS). Starts the real clinic app (``create_app``:
+middleware, the SQL replay cache and feedback log on a fresh SQLite file unless
+``--database-url`` is given) in uvicorn worker processes as ``ntz serve --workers
+N`` runs them (default: one per CPU core), registers a test EHR
+(EC P-384 key made here, its JWK Set in a file), and calls it with ``wrk`` the
+way an EHR does: ``order-sign`` for a synthetic patient with the full prefetch
+and a fresh signed JWT per call. The tokens are signed before timing starts and
+written to a file; the Lua script (``interop_cds.lua``) gives each request the
+next one, never one twice (the service refuses a replayed ``jti``).
+
+Closed loop: ``wrk -c N`` keeps N connections, each sending its next request
+when the previous answer has arrived, so N connections are N concurrent
+callers. Each case gets a warm-up run, then a timed run of ``--duration``
+seconds; every answer must be HTTP 200 (the run fails loudly otherwise, and if
+the signed tokens ran out). Beside the service, in the same run and measured the
+same way: ``GET /health`` (one ``SELECT 1``) and a no-op ``POST`` taking the same
+body and headers, which is the floor set by HTTP, uvicorn and the client on this
+machine. The CPU time the server (all its worker processes) and wrk spent per
+request is printed too: client and server share the machine's cores. Prints the
+figures and writes them to BENCHMARKS.md under "CDS Hooks" (other sections are
+left alone). Goal: p99 ≤ 100 ms at 50 concurrent callers.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import math
 import os
 import platform
+import resource
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing import get_context
-from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +61,13 @@ SERVICE = "/cds-services/natalizumab-infusion-safety"
 NOOP = "/bench/noop"
 GOAL_P99_MS = 100.0
 SCENARIO = "liver-elevated"
+LUA_SCRIPT = Path(__file__).resolve().parent / "interop_cds.lua"
+#: Tokens signed for a warm-up, per second of it (more than the service can answer).
+WARM_TOKENS_PER_SECOND = 3000
+INSTALL_WRK = (
+    "this benchmark needs wrk (an HTTP load generator): "
+    "apt-get install -y wrk (Debian/Ubuntu) or brew install wrk (macOS)"
+)
 
 
 @dataclass(frozen=True)
@@ -61,11 +78,17 @@ class Figures:
     p50_ms: float
     p99_ms: float
     per_second: float
+    server_cpu_ms: float  # CPU time of the server processes per request
+    client_cpu_ms: float  # CPU time of wrk per request
 
 
 def bench_app() -> Any:
-    """In the server process(es): the real app plus a no-op route (``uvicorn --factory``)."""
+    """In the server process(es): the real app plus a no-op route (``uvicorn --factory``).
+
+    Built as ``ntz serve`` builds each worker's app, heap settled after start-up.
+    """
     from natalizumab_cds.api.app import create_app
+    from natalizumab_cds.cli.serving import settle_heap
 
     app = create_app()
 
@@ -74,6 +97,7 @@ def bench_app() -> Any:
         return JSONResponse({"cards": []})
 
     app.add_api_route(NOOP, noop, methods=["POST"], include_in_schema=False)
+    settle_heap()
     return app
 
 
@@ -86,6 +110,7 @@ def free_port() -> int:
 def start_server(
     port: int, folder: Path, database_url: str | None, workers: int
 ) -> subprocess.Popen[bytes]:
+    """``workers`` server processes as ``ntz serve --workers`` runs them (``serve_workers``)."""
     keys_file = folder / "jwks.json"
     env = {
         **os.environ,
@@ -93,22 +118,22 @@ def start_server(
         "NTZ_CDS_HOOKS_TRUSTED_ISSUERS": json.dumps({ISSUER: str(keys_file)}),
         "NTZ_CDS_HOOKS_AUDIENCE": f"http://127.0.0.1:{port}",
         "NTZ_SETTINGS_FILE": "/nonexistent",
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "benchmarks")]),
     }
-    command = [
-        *(sys.executable, "-m", "uvicorn", "interop_cds:bench_app", "--factory"),
-        *("--app-dir", str(ROOT / "benchmarks"), "--host", "127.0.0.1", "--port", str(port)),
-        *("--workers", str(workers), "--log-level", "warning", "--no-access-log"),
-    ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    launch = (
+        "import sys; from natalizumab_cds.cli.serving import serve_workers; "
+        "serve_workers('interop_cds:bench_app', '127.0.0.1', int(sys.argv[1]), int(sys.argv[2]))"
+    )
+    command = [sys.executable, "-c", launch, str(port), str(workers)]  # as ntz serve --workers
+    log = (folder / "server.log").open("wb")  # the access lines ntz serve writes, one a request
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(
-                f"the server stopped: {process.stderr.read().decode() if process.stderr else ''}"
-            )
+            raise SystemExit(f"the server stopped: {(folder / 'server.log').read_text()[-3000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                time.sleep(3 if workers > 1 else 0)  # the other workers are starting too
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -116,89 +141,149 @@ def start_server(
     raise SystemExit("the server did not start within 60 s")
 
 
-#: httpx's async pool degrades past ~10 requests in flight on one event loop (on this
-#: machine: p99 > 1 s at 50 even against a no-op), which would measure the client, not
-#: the service; so 50 callers are 5 client processes of 10, like separate EHR sessions.
-CALLERS_PER_PROCESS = 10
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its descendants (Linux ``/proc``)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not Linux: the CPU figure reads low (0)
+    return total
 
 
-async def _call(url: str, method: str, body: bytes, tokens: list[str], callers: int) -> list[float]:
-    """``callers`` concurrent callers on one client share ``tokens``, one request each."""
-    latencies: list[float] = []
-    queue = list(reversed(tokens))
-    limits = httpx.Limits(max_connections=callers, max_keepalive_connections=callers)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-
-        async def caller() -> None:
-            while queue:
-                headers = {
-                    "Authorization": f"Bearer {queue.pop()}",
-                    "Content-Type": "application/json",
-                }
-                started = time.perf_counter()
-                response = await client.request(method, url, content=body or None, headers=headers)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{url}: HTTP {response.status_code} {response.text[:300]}")
-
-        await asyncio.gather(*(caller() for _ in range(callers)))
-    return latencies
-
-
-def _client_process(
-    job: tuple[str, str, bytes, list[str], int],
-) -> tuple[list[float], float, float]:
-    started = time.monotonic()  # CLOCK_MONOTONIC: comparable across processes
-    latencies = asyncio.run(_call(*job))
-    return latencies, started, time.monotonic()
+def wrk(
+    url: str,
+    method: str,
+    body_file: str,
+    tokens_file: str,
+    callers: int,
+    seconds: float,
+    threads: int,
+) -> dict[str, Any]:
+    """One closed-loop wrk run; its RESULT line, checked: every answer 200, no token reused."""
+    threads = max(1, min(threads, callers))
+    command = [
+        *("wrk", "-t", str(threads), "-c", str(callers), "-d", f"{seconds:g}s"),
+        *("--timeout", "60s", "-s", str(LUA_SCRIPT), url),
+        *("--", method, body_file, tokens_file, str(threads)),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
+    result: dict[str, Any] = json.loads(lines[-1].removeprefix("RESULT "))
+    errors = {kind: count for kind, count in result["errors"].items() if count}
+    if result["exhausted"]:
+        raise SystemExit(f"{url}: wrk ran out of signed tokens (sign more per second)")
+    if result["not_ok"] or errors or result["responses"] == 0:
+        raise SystemExit(
+            f"{url}: {result['not_ok']} of {result['responses']} answers were not HTTP 200 "
+            f"(first: {result['first_not_ok']!r}), socket errors {errors}"
+        )
+    return result
 
 
 def measure(
-    pool: Pool, name: str, url: str, method: str, body: bytes, tokens: list[str], callers: int
+    server_pid: int,
+    name: str,
+    url: str,
+    method: str,
+    body_file: str,
+    tokens: Callable[[int], str],
+    callers: int,
+    seconds: float,
+    warmup: float,
+    threads: int,
 ) -> Figures:
-    """Every token is one request; latency of each, throughput of all together."""
-    processes = max(1, -(-callers // CALLERS_PER_PROCESS))
-    jobs = [
-        (url, method, body, tokens[index::processes], callers // processes)
-        for index in range(processes)
-    ]
-    results = pool.map(_client_process, jobs)
-    latencies = sorted(latency for part, _, _ in results for latency in part)
-    elapsed = max(end for _, _, end in results) - min(start for _, start, _ in results)
+    """A warm-up run, then the timed run with tokens for 1.5× the warm-up's rate."""
+    warm = wrk(
+        url,
+        method,
+        body_file,
+        tokens(math.ceil(WARM_TOKENS_PER_SECOND * warmup)),
+        callers,
+        warmup,
+        threads,
+    )
+    rate = warm["requests"] / (warm["duration_us"] / 1e6)
+    tokens_file = tokens(math.ceil(rate * seconds * 1.5) + 500)
+    server_before = cpu_seconds(server_pid)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = wrk(url, method, body_file, tokens_file, callers, seconds, threads)
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = cpu_seconds(server_pid) - server_before
+    client_cpu = (client_after.ru_utime + client_after.ru_stime) - (
+        client_before.ru_utime + client_before.ru_stime
+    )
+    count = result["requests"]
     return Figures(
         name,
         callers,
-        len(latencies),
-        statistics.median(latencies) * 1e3,
-        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1e3,
-        len(latencies) / elapsed,
+        count,
+        result["p50_us"] / 1e3,
+        result["p99_us"] / 1e3,
+        count / (result["duration_us"] / 1e6),
+        server_cpu / count * 1e3,
+        client_cpu / count * 1e3,
     )
 
 
-def run(base: str, keys: EhrKeys, body: bytes, requests: int) -> list[Figures]:
+def run(
+    base: str,
+    keys: EhrKeys,
+    folder: Path,
+    server_pid: int,
+    seconds: float,
+    warmup: float,
+    threads: int,
+) -> list[Figures]:
     service_url = base + SERVICE
-    cases: list[tuple[str, str, str, bytes, Callable[[], str]]] = [
-        ("GET /health", "GET", base + "/health", b"", lambda: "unused"),
-        ("POST no-op (same body)", "POST", base + NOOP, body, lambda: "unused"),
-        ("CDS Hooks order-sign", "POST", service_url, body, lambda: keys.token(service_url)),
+    body_file = folder / "order-sign.json"
+
+    def signed(count: int) -> str:
+        path = folder / "tokens.txt"
+        path.write_text("\n".join(keys.token(service_url) for _ in range(count)) + "\n")
+        return str(path)
+
+    def unsigned(_count: int) -> str:
+        return "-"  # a fixed "Authorization: Bearer unused" header
+
+    cases: list[tuple[str, str, str, str, Callable[[int], str]]] = [
+        ("GET /health", "GET", base + "/health", "-", unsigned),
+        ("POST no-op (same body)", "POST", base + NOOP, str(body_file), unsigned),
+        ("CDS Hooks order-sign", "POST", service_url, str(body_file), signed),
     ]
     results = []
-    with get_context("spawn").Pool(50 // CALLERS_PER_PROCESS) as pool:
-        for callers in (1, 50):
-            count = requests if callers > 1 else max(200, requests // 4)
-            for name, method, url, payload, token in cases:
-                warm = [token() for _ in range(min(200, count))]
-                measure(pool, name, url, method, payload, warm, callers)
-                tokens = [token() for _ in range(count)]
-                results.append(measure(pool, name, url, method, payload, tokens, callers))
-                print(_line(results[-1]), flush=True)
+    for callers in (1, 50):
+        for name, method, url, payload, tokens in cases:
+            figures = measure(
+                server_pid, name, url, method, payload, tokens, callers, seconds, warmup, threads
+            )
+            results.append(figures)
+            print(_line(figures), flush=True)
     return results
+
+
+WHERE_THE_TIME_GOES = (
+    "Where the time goes, what was done and how to run this: "
+    "[docs/cds-hooks.md §8](docs/cds-hooks.md#8-performance)."
+)
+HEADINGS = (
+    "| endpoint | callers | requests | p50 ms | p99 ms | req/s "
+    "| server CPU ms/req | wrk CPU ms/req |\n|---|---|---|---|---|---|---|---|"
+)
 
 
 def _line(f: Figures) -> str:
     return (
         f"| {f.name} | {f.callers} | {f.requests} | {f.p50_ms:.1f} | {f.p99_ms:.1f} "
-        f"| {f.per_second:.0f} |"
+        f"| {f.per_second:.0f} | {f.server_cpu_ms:.2f} | {f.client_cpu_ms:.2f} |"
     )
 
 
@@ -210,11 +295,12 @@ def record(results: list[Figures], header: str) -> None:
             "",
             header,
             "",
-            "| endpoint | callers | requests | p50 ms | p99 ms | req/s |",
-            "|---|---|---|---|---|---|",
+            HEADINGS,
             *(_line(f) for f in results),
             "",
             _verdict(results),
+            "",
+            WHERE_THE_TIME_GOES,
             "",
         ]
     )
@@ -229,13 +315,17 @@ def _verdict(results: list[Figures]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per timed run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per case")
     parser.add_argument(
-        "--requests", type=int, default=2000, help="requests per case at 50 callers"
+        "--workers", type=int, default=os.cpu_count() or 1, help="server processes (default: CPUs)"
     )
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (client)")
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--no-record", action="store_true", help="do not write BENCHMARKS.md")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit(INSTALL_WRK)
     keys = EhrKeys()
     from natalizumab_cds.interop.fhir.synthetic import synthesize_patient
 
@@ -243,16 +333,25 @@ def main() -> None:
         e["resource"] for e in synthesize_patient(0, 11, ANCHOR, SCENARIO, years=2.0)["entry"]
     ]
     body = json.dumps(an_order_sign(record_resources)).encode()
-    with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "jwks.json").write_text(json.dumps(keys.jwks()))
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "jwks.json").write_text(json.dumps(keys.jwks()))
+        (folder / "order-sign.json").write_bytes(body)
         port = free_port()
-        server = start_server(port, Path(folder), args.database_url, args.workers)
+        server = start_server(port, folder, args.database_url, args.workers)
         try:
             header = _header(args, len(record_resources), len(body))
             print(header)
-            print("| endpoint | callers | requests | p50 ms | p99 ms | req/s |")
-            print("|---|---|---|---|---|---|")
-            results = run(f"http://127.0.0.1:{port}", keys, body, args.requests)
+            print(HEADINGS)
+            results = run(
+                f"http://127.0.0.1:{port}",
+                keys,
+                folder,
+                server.pid,
+                args.duration,
+                args.warmup,
+                args.wrk_threads,
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -263,12 +362,19 @@ def main() -> None:
 
 def _header(args: Any, resources: int, size: int) -> str:
     database = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    version = (wrk_version.stdout or wrk_version.stderr).split(" [")[0].strip()
     return (
-        f"Run {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; uvicorn {args.workers} worker(s), replay cache on "
-        f"{database}; client and server on one machine (loopback). Body: order-sign with the "
-        f"full prefetch of a synthetic patient ({resources} resources, {size / 1e3:.0f} kB), "
-        "a fresh ES384 JWT per call."
+        f"`benchmarks/interop_cds.py --duration {args.duration:g} --warmup {args.warmup:g} "
+        f"--workers {args.workers}`: run {time.strftime('%Y-%m-%d')} on {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; {args.workers} uvicorn "
+        f"process(es) as `ntz serve --workers` runs them (httptools, each its own "
+        f"SO_REUSEPORT socket); replay cache on {database}; client ({version}, "
+        f"{args.wrk_threads} thread(s), closed loop: one connection per caller) and server on "
+        f"one machine (loopback). Body: order-sign with the full prefetch of a synthetic "
+        f"patient ({resources} resources, {size / 1e3:.0f} kB), a fresh ES384 JWT per call; "
+        f"every answer checked HTTP 200; {args.warmup:g} s warm-up, then {args.duration:g} s "
+        "timed per row."
     )
 
 

@@ -69,9 +69,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = (
-            asyncio.create_task(_refresh_every_night(app.state.clinic)) if refresh_daily else None
-        )
+        task = asyncio.create_task(refresh_every_night(app.state.clinic)) if refresh_daily else None
         yield
         if task is not None:
             task.cancel()
@@ -133,7 +131,8 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if health.database_reachable else 503)
 
 
-async def _refresh_every_night(clinic: Clinic) -> None:
+async def refresh_every_night(clinic: Clinic) -> None:
+    """Reassess every patient now, then after each midnight (clinic time), forever."""
     while True:
         try:
             refreshed = await run_in_threadpool(clinic.worklist.refresh)

@@ -1,12 +1,29 @@
-"""``ntz serve``: the clinician web app and the REST API under uvicorn."""
+"""``ntz serve``: the clinician web app and the REST API under uvicorn.
+
+With ``--workers N`` (N > 1), N uvicorn worker processes serve the port, each
+building its own app from the settings (``worker_app``) and listening on its own
+``SO_REUSEPORT`` socket (``serve_workers``); the parent migrates the database,
+creates the demo clinic if asked and runs the nightly refresh of the patient
+summaries, once for all workers. Everything the workers must share (the CDS
+Hooks token replay cache, sessions, the audit trail) lives in the database.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import multiprocessing
+import os
+import signal
+import socket
+import threading
 from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 
+from natalizumab_cds.api.app import refresh_every_night
 from natalizumab_cds.api.request_log import UVICORN_LOG_CONFIG
 from natalizumab_cds.application.security.permissions import Action
 from natalizumab_cds.application.security.service import DemoAccount, create_demo_accounts
@@ -33,6 +50,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Default: NTZ_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Default: NTZ_PORT")] = None,
     database_url: DatabaseUrl = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (e.g. one per CPU core)")
+    ] = 1,
 ) -> None:
     """Migrate the database, then serve the web app and the API (OpenAPI page at /docs)."""
     settings = get_settings()
@@ -49,13 +69,105 @@ def serve(
         show_demo_accounts(create_demo_accounts(security, operator_principal()))
     bound_host, bound_port = host or settings.host, port or settings.port
     typer.echo(f"serving on http://{bound_host}:{bound_port} (API docs: /docs, sign in: /login)")
-    uvicorn.run(
-        create_web_app(clinic, refresh_daily=True, security=security),
-        host=bound_host,
-        port=bound_port,
-        log_config=UVICORN_LOG_CONFIG,
-        access_log=False,  # it would print paths and queries (names, MRNs): api/request_log.py
+    if workers == 1:
+        web_app = create_web_app(clinic, refresh_daily=True, security=security)
+        settle_heap()
+        uvicorn.run(
+            web_app,
+            host=bound_host,
+            port=bound_port,
+            log_config=UVICORN_LOG_CONFIG,
+            access_log=False,  # it would print paths and queries (names, MRNs): request_log.py
+        )
+        return
+    if database_url:
+        os.environ["NTZ_DATABASE_URL"] = database_url  # the workers read the settings
+    nightly = threading.Thread(
+        target=asyncio.run, args=(refresh_every_night(clinic),), name="nightly", daemon=True
     )
+    nightly.start()
+    serve_workers(f"{__name__}:worker_app", bound_host, bound_port, workers)
+
+
+def worker_app() -> FastAPI:
+    """One worker process's app (``ntz serve --workers N``), on the configured database.
+
+    The parent has migrated the database and runs the nightly refresh.
+    """
+    clinic = clinic_service()
+    web_app = create_web_app(clinic, refresh_daily=False, security=security_for(clinic))
+    settle_heap()
+    return web_app
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def serve_workers(factory: str, host: str, port: int, workers: int) -> None:
+    """Serve ``factory``'s app (``"module:function"``) from ``workers`` uvicorn processes.
+
+    Each worker listens on its own socket bound to ``host:port`` with
+    ``SO_REUSEPORT``, so the kernel spreads new connections over them by a hash
+    of the caller's address and port (with one shared listening socket, as
+    ``uvicorn --workers`` does, whichever worker wakes first accepts a whole
+    burst of connections and keeps them; uvicorn also leaves ``TCP_NODELAY`` off
+    on such sockets, uvicorn issue #3149, delaying kept-alive answers ~40 ms). If a
+    worker stops, the others are stopped too and this raises ``SystemExit(1)``,
+    for the service manager to restart the service; SIGTERM or SIGINT stop all.
+    """
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(factory, host, port), name=f"ntz-worker-{index}")
+        for index in range(workers)
+    ]
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    try:
+        for process in processes:
+            process.start()
+        while not stop.wait(0.5):
+            if any(not process.is_alive() for process in processes):
+                break
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # uvicorn shuts down gracefully on SIGTERM
+        for process in processes:
+            process.join(timeout=30)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not stop.is_set():
+        raise SystemExit(1)
+
+
+def _worker(factory: str, host: str, port: int) -> None:
+    """One worker process: its own listening socket on the shared port, uvicorn on it."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )[0]
+    listener = socket.socket(family, kind, proto)  # proto TCP: asyncio sets TCP_NODELAY
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(address)
+    config = uvicorn.Config(
+        factory,
+        factory=True,
+        log_config=UVICORN_LOG_CONFIG,
+        access_log=False,  # it would print paths and queries (names, MRNs): request_log.py
+    )
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def settle_heap() -> None:
+    """Once per server process, when the app is built: keep start-up objects out of the GC.
+
+    The hundreds of thousands of objects made at start-up (modules, the protocol,
+    routes, models) never become garbage; frozen, the collector stops scanning
+    them on every full collection, which otherwise costs every request a share
+    of it (and the slowest requests a whole one).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def show_demo_accounts(accounts: list[DemoAccount]) -> None:

@@ -10,9 +10,10 @@ The tables are created by the Alembic revision ``cds_hooks``.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from natalizumab_cds.application.cds_hooks import CardFeedback, FeedbackOutcome
 from natalizumab_cds.application.errors import DatabaseUnavailable
-from natalizumab_cds.persistence.engine import WRITE
+from natalizumab_cds.persistence.engine import WRITE, is_sqlite
 from natalizumab_cds.persistence.tables import UtcDateTime, metadata
 
 token_uses = Table(
@@ -85,22 +86,62 @@ def _reading(engine: Engine) -> Iterator[Connection]:
 
 
 class SqlReplayCache:
-    """``ReplayCache`` on the shared database."""
+    """``ReplayCache`` on the shared database.
+
+    On SQLite the insert is one autocommitted statement on the driver's
+    connection: the database's write lock is taken and released inside that one
+    call, never held while the thread waits for the GIL between a ``BEGIN``, the
+    insert and the ``COMMIT`` (other processes would meanwhile back off in
+    SQLite's sleeps of 1 to 100 ms). The inserts of one process also take turns on
+    a lock, which wakes the next thread as soon as it is free. Across processes,
+    and on PostgreSQL, the database arbitrates.
+    """
 
     def __init__(self, engine: Engine, purge_every_seconds: float = 60.0) -> None:
         self.engine = engine
         self.purge_every_seconds = purge_every_seconds
         self._last_purge = float("-inf")
+        self._sqlite = is_sqlite(engine)
+        self._turn: AbstractContextManager[object] = (
+            threading.Lock() if self._sqlite else nullcontext()
+        )
+        dialect = engine.dialect
+        #: The insert as the driver runs it, and how it stores ``expires_at`` (SQLite).
+        self._insert_sql = str(insert(token_uses).compile(dialect=dialect))
+        self._store_expiry = token_uses.c.expires_at.type.bind_processor(dialect)
 
     def first_use(self, issuer: str, jti: str, expires_at: datetime, now: datetime) -> bool:
         row = {"issuer": issuer, "jti": jti, "expires_at": expires_at}
-        try:
-            with _writing(self.engine) as connection:
-                connection.execute(insert(token_uses).values(**row))
-        except IntegrityError:
-            return self._reuse_expired(row, now)
-        self._purge_now_and_then(now)
+        with self._turn:
+            try:
+                if self._sqlite:
+                    self._insert_autocommitted(issuer, jti, expires_at)
+                else:
+                    with _writing(self.engine) as connection:
+                        connection.execute(insert(token_uses).values(**row))
+            except IntegrityError:
+                return self._reuse_expired(row, now)
+            self._purge_now_and_then(now)
         return True
+
+    def _insert_autocommitted(self, issuer: str, jti: str, expires_at: datetime) -> None:
+        """SQLite: one ``INSERT`` in autocommit mode (engine.py opens connections so)."""
+        expiry = self._store_expiry(expires_at) if self._store_expiry else expires_at
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(self._insert_sql, (issuer, jti, expiry))
+                finally:
+                    cursor.close()
+            finally:
+                connection.close()  # back to the pool
+        except dbapi.IntegrityError as error:
+            raise IntegrityError(self._insert_sql, None, error) from error
+        except dbapi.OperationalError as error:
+            raise DatabaseUnavailable(f"the database is unavailable: {error}") from error
 
     def _reuse_expired(self, row: dict[str, object], now: datetime) -> bool:
         """The pair is on file: it is a replay unless the remembered token has expired."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,13 @@ ACCEPTED_ALGORITHMS = frozenset(KEY_TYPES)
 class _Cached:
     fetched_at: float
     keys: tuple[Mapping[str, Any], ...]
+    #: (kid, alg) → the key built from this set (built once, not per token); None = no key
+    picked: dict[tuple[str | None, str], jwt.PyJWK | None] = field(default_factory=dict)
+
+    def pick(self, kid: str | None, algorithm: str) -> jwt.PyJWK | None:
+        if (kid, algorithm) not in self.picked:
+            self.picked[kid, algorithm] = _pick(self.keys, kid, algorithm)
+        return self.picked[kid, algorithm]
 
 
 class KeySets:
@@ -67,10 +74,10 @@ class KeySets:
         cached = self._cache.get(issuer)
         if cached is None or self._age(cached) >= self.max_age_seconds:
             cached = await self._refresh(issuer, cached)
-        key = _pick(cached.keys, kid, algorithm)
+        key = cached.pick(kid, algorithm)
         if key is None and self._age(cached) >= self.min_refresh_seconds:
             cached = await self._refresh(issuer, cached)  # the EHR may have rotated its keys
-            key = _pick(cached.keys, kid, algorithm)
+            key = cached.pick(kid, algorithm)
         if key is None:
             named = f"key {kid!r}" if kid else "a single key (the token has no kid)"
             raise Unauthenticated(f"the JWK Set of issuer {issuer} has no {named} for {algorithm}")
