@@ -131,6 +131,25 @@ def _has_no_value(resource: JsonObject) -> bool:
 
 
 def _recognise(ref: str, resource: JsonObject) -> ValueReader | None:
+    """The value reader for the Observation's code, if we read that code."""
+    code = resource.get("code")
+    if type(code) is dict:  # the usual shape, without building error paths
+        items = code.get("coding")
+        if type(items) is list:
+            for coding in items:
+                if type(coding) is not dict:
+                    break  # the checked reading below says what is wrong
+                system, value = coding.get("system"), coding.get("code")
+                if type(system) is str and type(value) is str:
+                    reader = VALUE_READERS.get((system, value))
+                    if reader is not None:
+                        return reader
+            else:
+                return None
+    return _recognise_checked(ref, resource)
+
+
+def _recognise_checked(ref: str, resource: JsonObject) -> ValueReader | None:
     code = get_object(ref, resource, "code")
     if code is None:
         return None

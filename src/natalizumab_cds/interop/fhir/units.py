@@ -153,9 +153,21 @@ def to_canonical(
     quantity without a unit takes ``default_unit`` (a reference range written
     without a unit is in the result's unit).
     """
-    value = get_number(ref, quantity, "value", path)
+    value = quantity.get("value")
+    kind = type(value)  # bool is not int here, as get_number wants
+    if kind is float and value - value == 0.0:
+        pass  # a finite float: the usual case, checked without building paths
+    elif kind is int and -(2**53) <= value <= 2**53:
+        value = float(value)
+    else:
+        value = get_number(ref, quantity, "value", path)
     if value is None:
         return None
+    code, system = quantity.get("code"), quantity.get("system")
+    if type(code) is str and (system is None or system == UCUM):
+        factor = conversion_factor(analyte, code)
+        if factor is not None:
+            return value * factor, code
     unit, unit_path = quantity_unit(ref, quantity, path)
     if unit is None:
         unit = default_unit
