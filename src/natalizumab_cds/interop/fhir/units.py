@@ -153,12 +153,12 @@ def to_canonical(
     quantity without a unit takes ``default_unit`` (a reference range written
     without a unit is in the result's unit).
     """
-    value = quantity.get("value")
-    kind = type(value)  # bool is not int here, as get_number wants
-    if kind is float and value - value == 0.0:
-        pass  # a finite float: the usual case, checked without building paths
-    elif kind is int and -(2**53) <= value <= 2**53:
-        value = float(value)
+    raw = quantity.get("value")
+    value: float | None
+    if type(raw) is float and raw - raw == 0.0:
+        value = raw  # a finite float: the usual case, checked without building paths
+    elif type(raw) is int and -(2**53) <= raw <= 2**53:  # type() is never bool here
+        value = float(raw)
     else:
         value = get_number(ref, quantity, "value", path)
     if value is None:
