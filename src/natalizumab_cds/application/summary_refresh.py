@@ -5,9 +5,9 @@ The HL7 feed commits results without rebuilding the patients' summaries
 whose own thread waits a moment so that results arriving together are
 summarised together, then rebuilds them. Under a flood of results it keeps to
 about a third of the process's time (it waits twice as long as its last
-round took), so the feed's throughput is not spent re-assessing the same
-patients again and again; the summaries then trail the records by about a
-second. If that fails (say the database is
+round took, or until changes stop coming), so the feed's throughput is not
+spent re-assessing the same patients again and again; the summaries then
+trail the records by a few seconds at most. If that fails (say the database is
 briefly unreachable) the ids are kept and tried again. Nothing depends on this
 thread for correctness: a summary behind its record is also rebuilt before any
 worklist is answered, by the nightly refresh and by ``ntz refresh``
@@ -39,6 +39,7 @@ class SummaryRefresher:
         self._pending: set[str] = set()
         self._busy = False
         self._stopping = False
+        self._reports = 0  # calls of ``changed``, to tell a flood from a lull
         self._condition = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="summary-refresh", daemon=True)
         self._thread.start()
@@ -49,6 +50,7 @@ class SummaryRefresher:
             return
         with self._condition:
             self._pending.update(patient_ids)
+            self._reports += 1
             self._condition.notify_all()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -71,7 +73,7 @@ class SummaryRefresher:
                     return
                 self._busy = True
                 if not self._stopping:  # let results arriving together be summarised together
-                    self._condition.wait(self._gather)
+                    self._condition.wait_for(lambda: self._stopping, self._gather)
                 batch, self._pending = self._pending, set()
             failed = False
             started = time.monotonic()
@@ -91,5 +93,18 @@ class SummaryRefresher:
                 self._busy = False
                 self._condition.notify_all()
                 took = time.monotonic() - started
-                if not self._stopping and took > self._gather / 2:
-                    self._condition.wait_for(lambda: self._stopping, 2 * took)
+                if took > self._gather / 2:
+                    self._back_off(2 * took)
+
+    def _back_off(self, seconds: float) -> None:
+        """After a long round, leave the process to the writers while changes keep coming.
+
+        Ends early once a gathering window passes without a change (the flood is
+        over) or the refresher is stopping. Called holding the condition.
+        """
+        deadline = time.monotonic() + seconds
+        while not self._stopping and time.monotonic() < deadline:
+            before = self._reports
+            self._condition.wait_for(lambda: self._stopping, min(self._gather, seconds))
+            if self._reports == before:
+                return
