@@ -65,3 +65,38 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: 
         engine.dispose()
     assert (mode, keys) == ("wal", 1)
     assert timeout >= 5000
+
+
+def test_the_summary_behind_revision_keeps_every_record_both_ways(
+    empty_database_url: str,
+) -> None:
+    """Dropping (and adding) patients.summarised_version must never copy the patients
+    table: on SQLite that would cascade-delete every resource of every patient."""
+    from alembic import command
+
+    from natalizumab_cds.bootstrap import clinic_service
+    from tests.clinic_db import a_patient
+
+    engine = database_engine(empty_database_url)
+    migrate.upgrade(engine)
+    clinic = clinic_service(empty_database_url)
+    clinic.importer.one(a_patient(1))
+    clinic.importer.one(a_patient(2))
+    count = "SELECT count(*) FROM resources"
+    with engine.connect() as connection:
+        resources = connection.execute(text(count)).scalar_one()
+
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "safety_report")
+    with engine.begin() as connection:  # p2's record moves on after its summary was built
+        assert connection.execute(text(count)).scalar_one() == resources
+        connection.execute(text("UPDATE patients SET version = version + 1 WHERE id = 'p2'"))
+    migrate.upgrade(engine)
+
+    with engine.connect() as connection:
+        assert connection.execute(text(count)).scalar_one() == resources
+        assert connection.execute(text("SELECT count(*) FROM patient_summaries")).scalar_one() == 2
+    with clinic.database.reading() as uow:
+        assert uow.summaries.behind_records(10) == ["p2"]
+    clinic.database.close()
+    engine.dispose()

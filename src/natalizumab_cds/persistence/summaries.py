@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select
+from sqlalchemy import Connection, Row, bindparam, delete, insert, or_, select, update
 
 from natalizumab_cds.application.records import ItemDue, Page, Summary
 from natalizumab_cds.application.safety_counts import SafetyCounts
@@ -86,6 +86,12 @@ class SqlSummaries:
                 delete(patient_summaries).where(patient_summaries.c.patient_id.in_(part))
             )
         self._db.execute(insert(patient_summaries), [summary_row(s) for s in summaries])
+        self._db.execute(
+            update(patients)
+            .where(patients.c.id == bindparam("key"))
+            .values(summarised_version=bindparam("summarised")),
+            [{"key": s.patient_id, "summarised": s.record_version} for s in summaries],
+        )
         dues = [row for s in summaries for row in due_rows(s)]
         if dues:
             self._db.execute(insert(monitoring_dues), dues)
@@ -101,7 +107,7 @@ class SqlSummaries:
                     s.assessed_on < today,
                     s.protocol_version != protocol_version,
                     s.treated.is_(None),
-                    s.record_version < patients.c.version,
+                    patients.c.summarised_version < patients.c.version,
                 )
             )
             .order_by(patients.c.id)
@@ -110,13 +116,9 @@ class SqlSummaries:
         return list(self._db.execute(query).scalars())
 
     def behind_records(self, limit: int) -> list[str]:
-        s = patient_summaries.c
-        query = (
-            select(patients.c.id)
-            .outerjoin(patient_summaries, s.patient_id == patients.c.id)
-            .where(or_(s.patient_id.is_(None), s.record_version < patients.c.version))
-            .order_by(patients.c.id)
-            .limit(limit)
+        p = patients.c
+        query = (  # the same predicate as the partial index, so only it is read
+            select(p.id).where(p.version > p.summarised_version).order_by(p.id).limit(limit)
         )
         return list(self._db.execute(query).scalars())
 

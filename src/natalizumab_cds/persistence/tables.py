@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -92,8 +93,17 @@ patients = Table(
     Column("name_key", Text, nullable=False),  # casefolded name, for search
     Column("birth_date", Date, nullable=True),
     Column("version", Integer, nullable=False),
+    # the record version the patient's summary was built from (0: none yet); the
+    # partial index holds only the patients whose summary is behind their record
+    Column("summarised_version", Integer, nullable=False, server_default=text("0")),
     Index(None, "mrn"),
     Index(None, "name_key"),
+    Index(
+        "ix_patients_summary_behind",
+        "id",
+        sqlite_where=text("version > summarised_version"),
+        postgresql_where=text("version > summarised_version"),
+    ),
 )
 
 resources = Table(
