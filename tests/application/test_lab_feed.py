@@ -312,3 +312,17 @@ def test_messages_received_together_share_one_commit(database: FakeLabDatabase) 
 
     assert [a.code for a in acks] == ["AA"] * 5
     assert database.commits == 1
+
+
+def test_a_copy_of_an_unstorable_message_in_the_same_batch_is_not_answered_as_accepted(
+    database: FakeLabDatabase,
+) -> None:
+    feed = LabFeed(OruReader(CLINIC), database, clock=lambda: NOW)
+    database.failure = InvalidInput("Observation/x: the record would no longer read")
+
+    acks = feed.receive_many([an_oru("COPY-1"), an_oru("COPY-1")])
+
+    assert [a.code for a in acks] == ["AE", "AE"]
+    assert not acks[1].duplicate
+    assert "the record would no longer read" in acks[1].text
+    assert database.state.accepted == {}

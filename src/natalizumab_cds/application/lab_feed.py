@@ -282,19 +282,22 @@ class LabFeed:
             earlier = uow.messages.accepted_many({m.header.key for _, m in messages})
             owners = uow.patients.patients_by_mrns({m.mrn for _, m in messages})
             pending: list[tuple[int, LabMessage, str]] = []
+            copies: list[tuple[int, LabMessage]] = []  # the same message again in this batch
+            first_seen: set[tuple[str, str]] = set()
             for index, message in messages:
                 key = message.header.key
                 if key in earlier:
                     outcome.acks[index] = _repeated(message, earlier[key])
+                    continue
+                if key in first_seen:
+                    copies.append((index, message))
                     continue
                 try:
                     patient = _one_patient(owners.get(message.mrn, []), message)
                 except LabMessageRejected as rejection:
                     outcome.refused.append((index, rejection))
                     continue
-                earlier[key] = AcceptedMessage(
-                    key[0], key[1], patient, self._clock(), len(message.observations)
-                )  # a copy later in the same batch is a repeat
+                first_seen.add(key)
                 pending.append((index, message, patient))
             batch = [
                 (patient, [{**o, "subject": {"reference": patient}} for o in message.observations])
@@ -302,8 +305,10 @@ class LabFeed:
             ]
             problems = uow.observations.store_many(batch)
             accepted: list[AcceptedMessage] = []
+            unstorable: dict[tuple[str, str], tuple[str, InvalidInput]] = {}
             for (index, message, patient), problem in zip(pending, problems, strict=True):
                 if problem is not None:
+                    unstorable[message.header.key] = (patient, problem)
                     outcome.refused.append((index, _unstorable(message, patient, problem)))
                     continue
                 note = _accepted_note(message)
@@ -322,6 +327,12 @@ class LabFeed:
                 )
                 if message.observations:
                     outcome.changed.append(patient)
+            for index, message in copies:  # answered as the first copy was
+                key = message.header.key
+                if key in earlier:
+                    outcome.acks[index] = _repeated(message, earlier[key])
+                else:
+                    outcome.refused.append((index, _unstorable(message, *unstorable[key])))
             uow.messages.record_accepted_many(accepted)
             if raws is not None:
                 for index, refusal in outcome.refused:
