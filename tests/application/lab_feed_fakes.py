@@ -57,9 +57,6 @@ class FakeLabUnitOfWork:
         return self
 
     # PatientDirectory
-    def patients_by_mrn(self, mrn: str) -> list[str]:
-        return list(self.state.mrns.get(mrn, []))
-
     def patients_by_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
         return {mrn: list(self.state.mrns[mrn]) for mrn in mrns if mrn in self.state.mrns}
 
@@ -108,9 +105,9 @@ class FakeLabUnitOfWork:
 
     def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
         for entry in entries:
-            self.record_accepted(entry)
+            self._record_accepted(entry)
 
-    def record_accepted(self, entry: AcceptedMessage) -> None:
+    def _record_accepted(self, entry: AcceptedMessage) -> None:
         key = (entry.sender, entry.control_id)
         if self.database.race:  # another process commits the same id just before us
             self.database.race = False

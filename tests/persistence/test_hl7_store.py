@@ -7,7 +7,7 @@ messages are synthetic (tests/interop/hl7v2/messages.py).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -120,7 +120,10 @@ class _LogThatFails:
     def accepted(self, sender: str, control_id: str) -> None:
         return None
 
-    def record_accepted(self, entry: AcceptedMessage) -> None:
+    def accepted_many(self, keys: object) -> dict[object, object]:
+        return {}
+
+    def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
         raise RuntimeError("the message log cannot be written")
 
 

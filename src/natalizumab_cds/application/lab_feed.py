@@ -61,12 +61,9 @@ class LabMessageReader(Protocol):
 
 
 class PatientDirectory(Protocol):
-    def patients_by_mrn(self, mrn: str) -> list[str]:
-        """``Patient/<id>`` of every patient on file with this medical record number."""
-        ...
-
     def patients_by_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
-        """``patients_by_mrn`` for many numbers at once (numbers nobody has are left out)."""
+        """``Patient/<id>`` of every patient on file with each of these medical record
+        numbers (numbers nobody has are left out)."""
         ...
 
 
@@ -94,12 +91,8 @@ class MessageLog(Protocol):
         """The entries among these (sender, control id) keys that are in the log."""
         ...
 
-    def record_accepted(self, entry: AcceptedMessage) -> None:
-        """Raises ``MessageAlreadyAccepted`` if another writer got there first."""
-        ...
-
     def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
-        """``record_accepted`` for several entries at once."""
+        """Raises ``MessageAlreadyAccepted`` if another writer got to one of them first."""
         ...
 
 

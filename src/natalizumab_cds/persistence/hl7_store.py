@@ -48,12 +48,6 @@ class SqlPatientDirectory:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def patients_by_mrn(self, mrn: str) -> list[str]:
-        found = self._db.execute(
-            select(patients.c.id).where(patients.c.mrn == mrn).order_by(patients.c.id)
-        )
-        return [f"Patient/{patient_id}" for patient_id in found.scalars()]
-
     def patients_by_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for part in chunks(sorted(mrns)):
@@ -95,9 +89,6 @@ class SqlMessageLog:
                 for row in rows:
                     found[(row.sender, row.control_id)] = _accepted(row)
         return found
-
-    def record_accepted(self, entry: AcceptedMessage) -> None:
-        self.record_accepted_many([entry])
 
     def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
         if not entries:
