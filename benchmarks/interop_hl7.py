@@ -1,9 +1,9 @@
 """HL7 v2 feed throughput: parse + store + ACK over MLLP on loopback, beside a bare parse.
 
 Run: .venv/bin/python benchmarks/interop_hl7.py [--messages 6000] [--connections 8]
-     [--database-url postgresql://postgres@127.0.0.1:5432/ntz_bench_hl7] [--no-record]
+     [--engine postgresql] [--no-record]
 
-A clinic database (a new SQLite file unless ``--database-url`` is given) gets
+A new clinic database (SQLite, or PostgreSQL with ``--engine postgresql``) gets
 ``--patients`` synthetic patients. Then the real listener, ``ntz mllp``, runs
 in a process of its own, exactly as an operator starts it (group commit, the
 audit trail, the summary refresher), and this process plays the lab system:
@@ -30,7 +30,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -41,6 +40,7 @@ from datetime import UTC, datetime
 from multiprocessing import Queue, get_context
 from pathlib import Path
 
+from audit import fresh_database
 from benchmarks_file import replace_section
 
 from natalizumab_cds.application.clinic import Clinic
@@ -223,24 +223,6 @@ def _summaries_behind(clinic: Clinic) -> int:
         return len(uow.summaries.behind_records(100_000))
 
 
-@contextmanager
-def clinic_database(url: str | None) -> Iterator[str]:
-    if url is None:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-    yield url
-
-
 def run(args: argparse.Namespace) -> tuple[list[Figures], float, str]:
     messages = [message(n, args.patients) for n in range(args.messages)]
     results = [bare_parse(messages)]
@@ -248,7 +230,7 @@ def run(args: argparse.Namespace) -> tuple[list[Figures], float, str]:
         over_mllp(messages[:500], args.connections, port, "warm-up")
         results.append(over_mllp(messages, args.connections, port, "ACK only (no parse, no store)"))
     sent: list[int] = []
-    with clinic_database(args.database_url) as url:
+    with fresh_database(args.engine) as url:
         clinic = clinic_with_patients(url, args.patients)
         try:
             before = _results_stored(clinic)
@@ -271,7 +253,7 @@ def run(args: argparse.Namespace) -> tuple[list[Figures], float, str]:
                 raise SystemExit("the results stored for p0 are not the results sent")
         finally:
             clinic.database.close()
-    engine = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    engine = "PostgreSQL" if args.engine == "postgresql" else "SQLite (WAL)"
     return results, caught_up, engine
 
 
@@ -281,7 +263,7 @@ def report(
     machine = (
         f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
     )
-    database = " --database-url …" if args.database_url else ""
+    database = f" --engine {args.engine}"
     lines = [
         HEADING,
         "",
@@ -321,7 +303,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--many", type=int, default=32, help="connections of the second run")
     parser.add_argument("--patients", type=int, default=300)
-    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--no-record", action="store_true", help="do not write BENCHMARKS.md")
     args = parser.parse_args()
     results, caught_up, engine = run(args)
