@@ -7,6 +7,7 @@ Set is served on loopback; every refusal is a 401 problem document with a
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -106,7 +107,34 @@ REFUSALS: dict[str, tuple[TokenCase, str]] = {
     "no iat": (lambda cds, keys: cds.token(drop=("iat",)), "'iat'"),
     "no exp": (lambda cds, keys: cds.token(drop=("exp",)), "'exp'"),
     "valid for a day": (lambda cds, keys: cds.token(lifetime=86_400), "valid for more than"),
+    "no iss": (lambda cds, keys: cds.token(drop=("iss",)), "no iss"),
+    "a header that is not JSON": (
+        lambda cds, keys: _segments(b"hello", b'{"iss": "x"}', cds.token()),
+        "not a JWT",
+    ),
+    "claims that are a JSON list": (
+        lambda cds, keys: _segments(b'{"alg": "ES384", "kid": "ec-1"}', b"[1]", cds.token()),
+        "not a JWT",
+    ),
+    "four segments": (lambda cds, keys: cds.token() + ".e30", "not a JWT"),
+    # The key is chosen from an unverified read that skips characters outside
+    # base64url; the verification that follows must still refuse them.
+    "a character outside base64url in the claims": (
+        lambda cds, keys: _spoiled(cds.token()),
+        "not valid",
+    ),
 }
+
+
+def _segments(header: bytes, claims: bytes, signed: str) -> str:
+    """A token with this header and these claims, and another token's signature."""
+    encode = lambda part: base64.urlsafe_b64encode(part).rstrip(b"=").decode()  # noqa: E731
+    return f"{encode(header)}.{encode(claims)}.{signed.rsplit('.', 1)[1]}"
+
+
+def _spoiled(token: str) -> str:
+    header, claims, signature = token.split(".")
+    return f"{header}.{claims[:10]}!{claims[10:]}.{signature}"
 
 
 @pytest.mark.parametrize("case", list(REFUSALS))

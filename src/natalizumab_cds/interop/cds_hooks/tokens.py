@@ -11,12 +11,15 @@ token captured once cannot be replayed against another worker.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
+import orjson
 
 from natalizumab_cds.application.cds_hooks import ReplayCache
 from natalizumab_cds.interop.cds_hooks.errors import Unauthenticated
@@ -54,14 +57,14 @@ class TokenVerifier:
     async def verify(self, authorization: str | None, audiences: Sequence[str]) -> Caller:
         """The caller a valid ``Authorization: Bearer`` header names, else ``Unauthenticated``."""
         token = bearer_token(authorization)
-        header = _header(token)
+        header, unverified = _peek(token)
         algorithm = header.get("alg")
         if algorithm not in ACCEPTED_ALGORITHMS:
             raise Unauthenticated(
                 f"algorithm {algorithm!r} is not accepted; sign with one of "
                 f"{', '.join(sorted(ACCEPTED_ALGORITHMS))}"
             )
-        issuer = _unverified_issuer(token)
+        issuer = _unverified_issuer(unverified)
         if not self.key_sets.trusts(issuer):
             raise Unauthenticated(f"issuer {issuer!r} is not trusted by this service")
         kid = header.get("kid")
@@ -134,19 +137,31 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def _header(token: str) -> dict[str, Any]:
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims read before verification, only to choose the key.
+
+    Nothing read here is trusted: ``_decode`` then verifies the whole token with
+    PyJWT. The peek is a plain base64url + JSON read because PyJWT's own
+    unverified reads check the token character by character in Python: two of
+    them per call cost about half as much as the ES384 signature check itself.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise Unauthenticated("the bearer token is not a JWT")
     try:
-        return jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
+        header, claims = (
+            orjson.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+            for part in parts[:2]
+        )
+    except (ValueError, binascii.Error):
         raise Unauthenticated("the bearer token is not a JWT") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise Unauthenticated("the bearer token is not a JWT")
+    return header, claims
 
 
-def _unverified_issuer(token: str) -> str:
+def _unverified_issuer(claims: dict[str, Any]) -> str:
     """``iss`` read before verification, only to choose whose keys verify the token."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise Unauthenticated("the bearer token is not a JWT") from None
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or not issuer:
         raise Unauthenticated("the token has no iss (issuer) claim")
