@@ -37,6 +37,7 @@ import platform
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -242,7 +243,9 @@ def run(
     seconds: float,
     warmup: float,
     threads: int,
+    rounds: int = 1,
 ) -> list[Figures]:
+    """Each case at 1 and at 50 callers; the goal's case (order-sign, 50) ``rounds`` times."""
     service_url = base + SERVICE
     body_file = folder / "order-sign.json"
 
@@ -262,11 +265,23 @@ def run(
     results = []
     for callers in (1, 50):
         for name, method, url, payload, tokens in cases:
-            figures = measure(
-                server_pid, name, url, method, payload, tokens, callers, seconds, warmup, threads
-            )
-            results.append(figures)
-            print(_line(figures), flush=True)
+            repeats = rounds if callers == 50 and tokens is signed else 1
+            for round_ in range(1, repeats + 1):
+                label = f"{name} (round {round_})" if repeats > 1 else name
+                figures = measure(
+                    server_pid,
+                    label,
+                    url,
+                    method,
+                    payload,
+                    tokens,
+                    callers,
+                    seconds,
+                    warmup,
+                    threads,
+                )
+                results.append(figures)
+                print(_line(figures), flush=True)
     return results
 
 
@@ -308,9 +323,15 @@ def record(results: list[Figures], header: str) -> None:
 
 
 def _verdict(results: list[Figures]) -> str:
-    cds = next(f for f in results if f.callers == 50 and f.name.startswith("CDS"))
-    met = "met" if cds.p99_ms <= GOAL_P99_MS else "NOT met"
-    return f"Goal p99 ≤ {GOAL_P99_MS:.0f} ms at 50 concurrent callers: {met} ({cds.p99_ms:.1f} ms)."
+    """The goal judged on the median round's p99 (this machine's speed drifts between runs)."""
+    rounds = sorted(f.p99_ms for f in results if f.callers == 50 and f.name.startswith("CDS"))
+    median = statistics.median(rounds)
+    met = "met" if median <= GOAL_P99_MS else "NOT met"
+    each = ", ".join(f"{p99:.1f}" for p99 in rounds)
+    return (
+        f"Goal p99 ≤ {GOAL_P99_MS:.0f} ms at 50 concurrent callers: {met} "
+        f"(median of {len(rounds)} round(s): {median:.1f} ms; each round: {each} ms)."
+    )
 
 
 def main() -> None:
@@ -321,6 +342,9 @@ def main() -> None:
         "--workers", type=int, default=os.cpu_count() or 1, help="server processes (default: CPUs)"
     )
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (client)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed runs of order-sign at 50 callers (median)"
+    )
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     parser.add_argument("--no-record", action="store_true", help="do not write BENCHMARKS.md")
     args = parser.parse_args()
@@ -351,6 +375,7 @@ def main() -> None:
                 args.duration,
                 args.warmup,
                 args.wrk_threads,
+                args.rounds,
             )
         finally:
             server.terminate()
@@ -366,7 +391,8 @@ def _header(args: Any, resources: int, size: int) -> str:
     version = (wrk_version.stdout or wrk_version.stderr).split(" [")[0].strip()
     return (
         f"`benchmarks/interop_cds.py --duration {args.duration:g} --warmup {args.warmup:g} "
-        f"--workers {args.workers}`: run {time.strftime('%Y-%m-%d')} on {platform.machine()}, "
+        f"--workers {args.workers} --rounds {args.rounds}`: run {time.strftime('%Y-%m-%d')} "
+        f"on {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}; {args.workers} uvicorn "
         f"process(es) as `ntz serve --workers` runs them (httptools, each its own "
         f"SO_REUSEPORT socket); replay cache on {database}; client ({version}, "
@@ -374,7 +400,7 @@ def _header(args: Any, resources: int, size: int) -> str:
         f"one machine (loopback). Body: order-sign with the full prefetch of a synthetic "
         f"patient ({resources} resources, {size / 1e3:.0f} kB), a fresh ES384 JWT per call; "
         f"every answer checked HTTP 200; {args.warmup:g} s warm-up, then {args.duration:g} s "
-        "timed per row."
+        f"timed per row; order-sign at 50 callers timed in {args.rounds} rounds."
     )
 
 
