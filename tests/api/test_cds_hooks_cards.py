@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from natalizumab_cds.interop.cds_hooks.discovery import PREFETCH, SERVICE_ID
+from tests.fhir_models import validate_r4
 from tests.interop.cds_hooks.harness import Cds, running_cds
 from tests.interop.cds_hooks.hooks import (
     ANCHOR,
@@ -196,6 +197,8 @@ def test_a_missing_baseline_suggests_ordering_alt_and_ast_as_service_requests(cd
     assert {r["resourceType"] for r in resources} == {"ServiceRequest"}
     assert {r["code"]["coding"][0]["code"] for r in resources} == {"1742-6", "1920-8"}
     assert {r["subject"]["reference"] for r in resources} == {f"Patient/{patient_of(record)}"}
+    for resource in resources:
+        validate_r4(resource)
 
 
 def test_a_positive_antibody_suggests_the_retest_no_earlier_than_the_persistence_gap(
@@ -208,6 +211,7 @@ def test_a_positive_antibody_suggests_the_retest_no_earlier_than_the_persistence
     [action] = suggestion["actions"]
     assert action["resource"]["code"]["coding"][0]["code"] == "anti-natalizumab-antibody"
     assert "occurrencePeriod" in action["resource"]
+    validate_r4(action["resource"])
     assert suggestion["label"].startswith("Retest anti-natalizumab antibodies on or after")
 
 

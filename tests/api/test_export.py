@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from fhir.resources.R4B.bundle import Bundle
 
 from natalizumab_cds.api.app import create_app
 from natalizumab_cds.application.clinic import Clinic
@@ -21,6 +20,7 @@ from natalizumab_cds.application.security.permissions import Role, operator
 from natalizumab_cds.application.security.service import Security
 from natalizumab_cds.bootstrap import security_for
 from tests.clinic_db import NOW, FakeClock, a_patient
+from tests.fhir_models import validate_r4_and_r4b
 from tests.interop.cds_hooks.servers import LiveApp
 
 FHIR_JSON = "application/fhir+json"
@@ -77,7 +77,7 @@ def test_exports_the_patients_record_and_assessment_as_fhir_json(api: httpx.Clie
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(FHIR_JSON)
     bundle = response.json()
-    Bundle.model_validate(bundle)
+    validate_r4_and_r4b(bundle)
     assert parameters(bundle)["decision"]["valueCode"] == "hold"
 
 

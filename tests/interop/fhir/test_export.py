@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-from fhir.resources.R4B.bundle import Bundle
 
 from natalizumab_cds.application.protocol_source import packaged_protocol
 from natalizumab_cds.application.report import assessment_to_dict
@@ -39,6 +38,7 @@ from natalizumab_cds.interop.fhir.export_terms import (
 )
 from natalizumab_cds.interop.fhir.reader import read_bundle
 from natalizumab_cds.interop.fhir.synthetic import SCENARIOS, synthesize_patient
+from tests.fhir_models import validate_r4, validate_r4_and_r4b
 
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 JSON = dict[str, Any]
@@ -132,8 +132,17 @@ def references(node: Any) -> Iterator[str]:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_scenario_exports_a_bundle_that_validates_as_fhir_r4(scenario: str) -> None:
-    bundle = Bundle.model_validate(exported(scenario))
+    bundle = validate_r4_and_r4b(exported(scenario))
     assert bundle.type == "collection"
+
+
+def test_an_element_that_only_later_fhir_versions_have_is_refused_as_r4() -> None:
+    bundle = exported("liver-elevated")
+    issue = issue_for(bundle, "liver.elevated")
+    issue["subject"] = issue["patient"]  # DetectedIssue.subject is new in R5
+
+    with pytest.raises(AssertionError, match='Superfluous entry "subject"'):
+        validate_r4(bundle)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -195,7 +204,7 @@ def test_stored_resources_without_full_urls_get_stable_distinct_urns() -> None:
     assert all(re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", url) for url in urls)
     assert len(set(urls)) == len(urls)
     assert export_bundle(resources, assessment("routine-proceed")) == bundle
-    Bundle.model_validate(bundle)
+    validate_r4_and_r4b(bundle)
 
 
 def test_the_exporter_port_gives_the_bundle_of_the_stored_record() -> None:
@@ -463,5 +472,5 @@ def test_a_transaction_that_refers_by_urn_keeps_its_full_urls_and_reads_back() -
     bundle = export_received_bundle(received, before)
     assert bundle["entry"][0]["fullUrl"] == patient_urn
     assert all("request" not in entry for entry in bundle["entry"])
-    Bundle.model_validate(bundle)
+    validate_r4_and_r4b(bundle)
     assert assessment_to_dict(reassessed(bundle)) == assessment_to_dict(before)
