@@ -86,6 +86,14 @@ def test_refuses_a_date_that_is_not_a_string(raw: object) -> None:
         moment(raw)
 
 
+def test_a_date_time_read_before_is_refused_again_naming_the_resource_at_hand() -> None:
+    """Full date-times are remembered by their text; a bad one never becomes good."""
+    for ref in ("Observation/a", "Observation/b"):
+        with pytest.raises(InvalidInput) as refused:
+            parse_datetime(ref, "issued", "2026-11-01T08:30:00")
+        assert str(refused.value).startswith(f"{ref}: issued '2026-11-01T08:30:00' has a time")
+
+
 def test_reads_a_birth_date_and_a_partial_birth_date() -> None:
     assert parse_date("Patient/p1", "birthDate", "1980-05-01") == date(1980, 5, 1)
     assert parse_date("Patient/p1", "birthDate", "1980-05") == date(1980, 5, 1)

@@ -104,12 +104,13 @@ def _entries(bundle: JsonObject, where: str, error: ErrorType) -> Iterator[tuple
     if not isinstance(entries, list):
         raise error(f"{where}: Bundle.entry must be a list, got {show(entries)}")
     for index, entry in enumerate(entries):
-        if not isinstance(entry, Mapping):
+        # ``type(...) is dict`` first: parsed JSON is dicts, and the ABC check is slow.
+        if type(entry) is not dict and not isinstance(entry, Mapping):
             raise error(f"{where}: entry[{index}] must be an object, got {show(entry)}")
         resource = entry.get("resource")
         if resource is None:
             continue
-        if not isinstance(resource, Mapping):
+        if type(resource) is not dict and not isinstance(resource, Mapping):
             raise error(f"{where}: entry[{index}].resource must be an object, got {show(resource)}")
         yield index, resource
 

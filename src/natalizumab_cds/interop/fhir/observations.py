@@ -206,6 +206,9 @@ def _comparator(ref: str, quantity: JsonObject) -> str:
     return str(raw)
 
 
+_RANGE_SIDES = (("low", "referenceRange[0].low"), ("high", "referenceRange[0].high"))
+
+
 def _reference_range(
     ref: str, resource: JsonObject, analyte: Analyte, unit: str | None
 ) -> tuple[float | None, float | None]:
@@ -215,8 +218,7 @@ def _reference_range(
         return None, None
     first = item_object(ref, ranges, 0, "referenceRange")
     bounds: list[float | None] = []
-    for side in ("low", "high"):
-        path = f"referenceRange[0].{side}"
+    for side, path in _RANGE_SIDES:
         quantity = get_object(ref, first, side, "referenceRange[0]")
         converted = None if quantity is None else to_canonical(ref, path, quantity, analyte, unit)
         bounds.append(None if converted is None else converted[0])

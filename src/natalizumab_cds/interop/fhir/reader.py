@@ -79,7 +79,7 @@ def read_resources(resources: Iterable[Mapping[str, Any]], protocol: Protocol) -
     """The Timeline of the one patient among individually stored resources."""
     entries: list[_Entry] = []
     for index, resource in enumerate(resources):
-        if not isinstance(resource, Mapping):
+        if type(resource) is not dict and not isinstance(resource, Mapping):
             raise InvalidInput(
                 f"resources[{index}]: expected a resource object, got {show(resource)}"
             )
@@ -224,6 +224,9 @@ def _check_subject(
     resource: JsonObject, ref: str, field: str, patient_ref: str, full_url: str | None
 ) -> None:
     """A fact that names another patient must not enter this patient's timeline."""
+    subject = resource.get(field)
+    if type(subject) is dict and subject.get("reference") in (patient_ref, full_url or patient_ref):
+        return  # the usual case: the record's own patient, named as the record names it
     subject = get_object(ref, resource, field)
     if subject is None:
         return
