@@ -22,6 +22,7 @@ from natalizumab_cds.application.summary_refresh import SummaryRefresher
 from natalizumab_cds.bootstrap import clinic_service, hl7_endpoint, lab_feed, operator_principal
 from natalizumab_cds.cli.app import app
 from natalizumab_cds.cli.database import DatabaseUrl
+from natalizumab_cds.cli.serving import settle_heap
 from natalizumab_cds.config import get_settings
 from natalizumab_cds.interop.hl7v2 import MllpLimits, MllpServer
 from natalizumab_cds.interop.hl7v2.mllp import send as send_over_mllp
@@ -49,6 +50,7 @@ def mllp(
     limits = MllpLimits(settings.max_message_bytes, read_timeout, idle_timeout)
     refresher = SummaryRefresher(clinic.worklist.refresh_records)
     server = MllpServer(hl7_endpoint(clinic, on_changed=refresher.changed), limits, batch)
+    settle_heap()
     bound_host = host or settings.mllp_host
     bound_port = settings.mllp_port if port is None else port
 

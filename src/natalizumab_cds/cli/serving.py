@@ -158,16 +158,30 @@ def _worker(factory: str, host: str, port: int) -> None:
     uvicorn.Server(config).run(sockets=[listener])
 
 
+#: Allocations between young-generation collections (CPython's default: 700).
+YOUNG_GENERATION = 20_000
+
+
 def settle_heap() -> None:
-    """Once per server process, when the app is built: keep start-up objects out of the GC.
+    """Once per long-running process (each web/API worker, the MLLP listener), when it is
+    built: keep start-up objects out of the garbage collector, and collect young objects
+    less often.
 
     The hundreds of thousands of objects made at start-up (modules, the protocol,
     routes, models) never become garbage; frozen, the collector stops scanning
     them on every full collection, which otherwise costs every request a share
     of it (and the slowest requests a whole one).
+
+    The young generation is also made larger than one request's garbage: a hook
+    call's parsed prefetch alone is some 11,000 dicts and lists, which refcounting
+    frees when the call ends. With the default threshold (700) the collector
+    examined them dozens of times while they were still in use and moved them to
+    the older generations, whose collections then scanned them again: about 7 %
+    of a CDS Hooks call's CPU (2.00 → 1.86 ms per call, timed in one process).
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_GENERATION, 10, 10)
 
 
 def show_demo_accounts(accounts: list[DemoAccount]) -> None:
