@@ -6,11 +6,14 @@ any app process: two engines on one database stand for two processes.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,6 +111,61 @@ def test_a_token_used_in_another_os_process_is_refused_here(
 
     assert other.stdout.strip() == "True"
     assert SqlReplayCache(engine).first_use(ISSUER, jti, LATER, NOW) is False
+
+
+def test_a_token_id_on_file_is_never_accepted_at_once(replay: ReplayCache) -> None:
+    jti = a_jti()
+    replay.first_use(ISSUER, jti, LATER, NOW)
+
+    at_once = replay.first_use_at_once(ISSUER, jti, LATER, NOW + timedelta(seconds=1))
+
+    assert at_once is not True
+    assert replay.first_use(ISSUER, jti, LATER, NOW + timedelta(seconds=1)) is False
+
+
+def test_a_new_token_id_is_remembered_at_once_on_sqlite_only(engine: Engine) -> None:
+    cache = SqlReplayCache(engine)
+    cache.first_use(ISSUER, a_jti(), LATER, NOW)  # the process's first use also purges
+    jti = a_jti()
+
+    at_once = cache.first_use_at_once(ISSUER, jti, LATER, NOW)
+
+    if engine.dialect.name == "sqlite":
+        assert at_once is True
+        assert cache.first_use(ISSUER, jti, LATER, NOW) is False  # now on file
+    else:
+        assert at_once is None  # a round trip to the server: left to first_use
+        assert cache.first_use(ISSUER, jti, LATER, NOW) is True
+
+
+@contextmanager
+def sqlite_write_lock_held(engine: Engine) -> Iterator[None]:
+    """Another process's write transaction, as far as SQLite's locking goes."""
+    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_on_sqlite_a_locked_database_is_left_to_first_use_which_waits(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    cache = SqlReplayCache(engine)
+    cache.first_use(ISSUER, a_jti(), LATER, NOW)  # purged: at once is worth a try
+    jti = a_jti()
+
+    with ThreadPoolExecutor(1) as pool:
+        with sqlite_write_lock_held(engine):
+            at_once = pool.submit(cache.first_use_at_once, ISSUER, jti, LATER, NOW)
+            assert at_once.result(timeout=10) is None  # answered at once, not after 30 s
+            waiting = pool.submit(cache.first_use, ISSUER, jti, LATER, NOW)  # the thread path
+            time.sleep(0.3)
+            assert not waiting.done()  # it waits for the lock: the busy timeout is back
+
+        assert waiting.result(timeout=10) is True
 
 
 def test_expired_token_ids_are_purged(engine: Engine) -> None:

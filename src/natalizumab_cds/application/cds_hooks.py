@@ -28,6 +28,17 @@ class ReplayCache(Protocol):
         """
         ...
 
+    def first_use_at_once(
+        self, issuer: str, jti: str, expires_at: datetime, now: datetime
+    ) -> bool | None:
+        """``first_use``'s answer if it can be had without waiting, else None.
+
+        Without waiting means: no wait for another writer's lock, no network round
+        trip. On None the caller asks ``first_use`` where waiting does no harm (a
+        thread, not the event loop).
+        """
+        ...
+
 
 class FeedbackOutcome(StrEnum):
     ACCEPTED = "accepted"

@@ -22,6 +22,11 @@ class MemoryReplayCache:
             self.seen[(issuer, jti)] = expires_at
             return True
 
+    def first_use_at_once(
+        self, issuer: str, jti: str, expires_at: datetime, now: datetime
+    ) -> bool | None:
+        return self.first_use(issuer, jti, expires_at, now)  # memory never waits
+
 
 class MemoryFeedbackLog:
     def __init__(self) -> None:

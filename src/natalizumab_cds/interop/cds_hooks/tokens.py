@@ -77,7 +77,9 @@ class TokenVerifier:
             )
         now = self.clock()
         expires = self._expiry(claims["exp"], now)
-        fresh = await asyncio.to_thread(self.replay.first_use, issuer, jti, expires, now)
+        fresh = self.replay.first_use_at_once(issuer, jti, expires, now)
+        if fresh is None:  # it would wait (a lock, the network): not on the event loop
+            fresh = await asyncio.to_thread(self.replay.first_use, issuer, jti, expires, now)
         if not fresh:
             raise Unauthenticated(f"token {jti!r} was already used (replay refused)")
         subject, tenant = claims.get("sub"), claims.get("tenant")
