@@ -6,11 +6,13 @@ says otherwise.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from natalizumab_cds.domain.assessment import assess
 from natalizumab_cds.domain.findings import Decision, Effect, Severity
@@ -99,6 +101,36 @@ def test_an_item_is_done_on_a_day_when_all_its_tests_have_a_result_that_day() ->
     assert entry.last == date(2026, 10, 1)
     assert entry.due == date(2027, 1, 1)
     assert entry.evidence == (alt.id, ast.id)
+
+
+_CLINIC_ZONES = [UTC, ZoneInfo("Pacific/Auckland"), ZoneInfo("America/Los_Angeles")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    alt_hours=st.lists(st.integers(0, 24 * 40), max_size=6),
+    ast_hours=st.lists(st.integers(0, 24 * 40), max_size=6),
+    tz=st.sampled_from(_CLINIC_ZONES),
+)
+def test_the_liver_tests_are_done_on_the_latest_clinic_day_with_both_results(
+    alt_hours: list[int], ast_hours: list[int], tz: tzinfo
+) -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    alts = [an_alt(20, start + timedelta(hours=h)) for h in alt_hours]
+    asts = [an_ast(22, start + timedelta(hours=h)) for h in ast_hours]
+
+    entry = schedule_of(on_treatment(results=[*alts, *asts]), tz=tz)[Item.LIVER]
+
+    def last_per_day(results: list[Any]) -> dict[date, str]:
+        ordered = sorted(results, key=lambda r: (r.at, r.id))  # later that day wins
+        return {r.at.astimezone(tz).date(): r.id for r in ordered}
+
+    alt_days, ast_days = last_per_day(alts), last_per_day(asts)
+    both = alt_days.keys() & ast_days.keys()
+    expected = max(both) if both else None
+    assert entry.last == expected
+    if expected is not None:
+        assert entry.evidence == (alt_days[expected], ast_days[expected])
 
 
 def test_alt_today_and_ast_yesterday_do_not_make_the_liver_tests_done() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
+from typing import Protocol as Structural
 
 from natalizumab_cds.domain.findings import Citation, Effect, Finding, RuleSpec, Severity
 from natalizumab_cds.domain.protocol import Protocol
@@ -100,41 +101,59 @@ def monitoring_schedule(
     return entries
 
 
+class _Done(Structural):
+    """A result, infusion, MRI or antibody status: when, and its id."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
+
+
 def _last_done(
     timeline: Timeline, item: Item, at: datetime, tz: tzinfo
 ) -> tuple[date | None, tuple[str, ...]]:
+    per_test: list[Sequence[_Done]]
     if item is Item.INFUSION:
-        dated: Iterable[tuple[datetime, str]] = (
-            (i.at, i.id) for i in timeline.completed_infusions(at)
-        )
-        return _latest_day([dict(_by_day(dated, tz))])
-    if item is Item.ANTIBODY:
-        dated = ((s.at, s.id) for s in timeline.statuses(StatusKind.ANTIBODY, at))
-        return _latest_day([dict(_by_day(dated, tz))])
-    if item is Item.MRI:
-        dated = ((m.at, m.id) for m in timeline.mris(at))
-        return _latest_day([dict(_by_day(dated, tz))])
-    per_test = [
-        dict(_by_day(((r.at, r.id) for r in timeline.results(analyte, at)), tz))
-        for analyte in ITEM_TESTS[item]
-    ]
-    return _latest_day(per_test)
+        per_test = [timeline.completed_infusions(at)]
+    elif item is Item.ANTIBODY:
+        per_test = [timeline.statuses(StatusKind.ANTIBODY, at)]
+    elif item is Item.MRI:
+        per_test = [timeline.mris(at)]
+    else:
+        per_test = [timeline.results(analyte, at) for analyte in ITEM_TESTS[item]]
+    return _latest_common_day(per_test, tz)
 
 
-def _by_day(dated: Iterable[tuple[datetime, str]], tz: tzinfo) -> Iterable[tuple[date, str]]:
-    # Ascending input: a later result on the same day wins the evidence slot.
-    return ((moment.astimezone(tz).date(), ref) for moment, ref in dated)
+def _latest_common_day(
+    per_test: Sequence[Sequence[_Done]], tz: tzinfo
+) -> tuple[date | None, tuple[str, ...]]:
+    """The latest clinic day on which every test has a result, and each test's last that day.
 
-
-def _latest_day(per_test: Sequence[dict[date, str]]) -> tuple[date | None, tuple[str, ...]]:
-    """The latest day on which every test has a result, and those results' ids."""
-    common = set(per_test[0])
-    for days in per_test[1:]:
-        common &= days.keys()
-    if not common:
-        return None, ()
-    day = max(common)
-    return day, tuple(days[day] for days in per_test)
+    Each test's facts come in ascending time order; they are walked back from
+    the latest only as far as needed (usually one per test: a panel is drawn
+    together), since turning a moment into a clinic day is the costly step.
+    """
+    cursors = [len(facts) - 1 for facts in per_test]
+    bound: date | None = None  # no later day can be the answer
+    while True:
+        days = []
+        for index, facts in enumerate(per_test):
+            cursor = cursors[index]
+            while cursor >= 0:
+                day = facts[cursor].at.astimezone(tz).date()
+                if bound is None or day <= bound:
+                    break
+                cursor -= 1
+            if cursor < 0:
+                return None, ()
+            cursors[index] = cursor
+            days.append(day)
+        latest = min(days)
+        if all(day == latest for day in days):
+            return latest, tuple(facts[cursors[i]].id for i, facts in enumerate(per_test))
+        bound = latest
 
 
 def overdue_findings(entries: Iterable[ScheduleEntry], today: date) -> list[Finding]:
