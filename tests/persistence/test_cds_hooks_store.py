@@ -15,11 +15,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from natalizumab_cds.application.cds_hooks import CardFeedback, FeedbackOutcome, ReplayCache
+from natalizumab_cds.persistence import migrate
 from natalizumab_cds.persistence.cds_hooks_store import SqlFeedbackLog, SqlReplayCache
 from natalizumab_cds.persistence.engine import database_engine
 from tests.interop.cds_hooks.fakes import MemoryReplayCache
@@ -150,9 +152,18 @@ def sqlite_write_lock_held(engine: Engine) -> Iterator[None]:
         other.close()
 
 
-def test_on_sqlite_a_locked_database_is_left_to_first_use_which_waits(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's write lock")
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = database_engine(f"sqlite:///{tmp_path / 'replay.sqlite3'}")
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_on_sqlite_a_locked_database_is_left_to_first_use_which_waits(
+    sqlite_engine: Engine,
+) -> None:
+    engine = sqlite_engine
     cache = SqlReplayCache(engine)
     cache.first_use(ISSUER, a_jti(), LATER, NOW)  # purged: at once is worth a try
     jti = a_jti()
