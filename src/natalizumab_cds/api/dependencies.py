@@ -19,8 +19,11 @@ from natalizumab_cds.application.security.audited import AuditedDatabase
 from natalizumab_cds.application.security.permissions import Action, Principal
 
 
-def clinic(request: Request) -> Clinic:
+async def clinic(request: Request) -> Clinic:
     """The clinic's use cases for the caller, audited under the route's action.
+
+    ``async`` only so that FastAPI calls it on the event loop (it does no I/O): a
+    plain function dependency would cost a hop to a worker thread and back.
 
     The caller was authenticated by the router (``current_principal``); the
     action is the one the route names with ``require(Action.…)``, looked up when
