@@ -6,18 +6,16 @@ Real processes, real exit codes, a real SQLite file; all patients are synthetic.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import orjson
 
 from natalizumab_cds.bootstrap import clinic_service
 from natalizumab_cds.interop.fhir.synthetic import synthesize_patient
+from tests.serving import free_port, healthy
 
 
 def _ntz(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -85,16 +83,9 @@ def test_worklist_prints_the_holds_and_refresh_reassesses_nobody_twice(tmp_path:
     assert refreshed.stdout.strip() == "refreshed 0 patient summaries"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_serve_demo_starts_the_api_on_a_synthetic_clinic_of_300_patients(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/demo.sqlite3"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -111,14 +102,7 @@ def test_serve_demo_starts_the_api_on_a_synthetic_clinic_of_300_patients(tmp_pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        health = None
-        deadline = time.monotonic() + 120
-        while health is None and time.monotonic() < deadline and server.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert health is not None, "the server did not answer"
+        health = healthy(f"http://127.0.0.1:{port}", server)
         assert health.json()["database"] == {"reachable": True}
     finally:
         server.terminate()

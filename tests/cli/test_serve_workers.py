@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,21 +19,15 @@ import httpx
 from natalizumab_cds.interop.fhir.synthetic import synthesize_patient
 from tests.interop.cds_hooks.hooks import ANCHOR, an_order_sign
 from tests.interop.cds_hooks.signing import ISSUER, EhrKeys
+from tests.serving import free_port, healthy
 
 SERVICE = "/cds-services/natalizumab-infusion-safety"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_two_workers_serve_one_port_and_share_the_replay_cache(tmp_path: Path) -> None:
     keys = EhrKeys()
     (tmp_path / "jwks.json").write_text(json.dumps(keys.jwks()))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -49,14 +41,7 @@ def test_two_workers_serve_one_port_and_share_the_replay_cache(tmp_path: Path) -
     with log.open("wb") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        health = None
-        deadline = time.monotonic() + 120
-        while health is None and time.monotonic() < deadline and server.poll() is None:
-            try:
-                health = httpx.get(f"{base}/health", timeout=2)
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert health is not None, "the server did not answer"
+        health = healthy(base, server)
         assert health.json()["database"] == {"reachable": True}
 
         record = [e["resource"] for e in synthesize_patient(0, 3, ANCHOR, years=1.0)["entry"]]

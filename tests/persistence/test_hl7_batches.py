@@ -7,6 +7,7 @@ On SQLite and PostgreSQL. Patients are the synthetic ones of tests/clinic_db.py
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -155,15 +156,11 @@ def test_by_default_the_summary_is_rebuilt_before_the_answer(two_patients: Clini
     assert summary.decision == "hold"
 
 
-def test_results_already_on_file_go_through_the_record_writer(two_patients: Clinic) -> None:
-    """Same ids again (say a person replays a message under a new MSH-10 by hand):
-    the same content changes nothing, as for a FHIR import."""
-    clinic = two_patients
-    assert isinstance(clinic.database, SqlDatabase)
-    database = SqlLabFeedDatabase(clinic.database, clinic.context)
-    observation = {
+def an_alt_result(identity: str, subject: str) -> dict[str, Any]:
+    """An ALT Observation as the HL7 feed stores it (30 U/L on 2026-11-23)."""
+    return {
         "resourceType": "Observation",
-        "id": "hl7-replayed-1",
+        "id": identity,
         "status": "final",
         "code": {"coding": [{"system": "http://loinc.org", "code": "1742-6"}]},
         "effectiveDateTime": "2026-11-23T08:30:00Z",
@@ -173,8 +170,17 @@ def test_results_already_on_file_go_through_the_record_writer(two_patients: Clin
             "system": "http://unitsofmeasure.org",
             "code": "U/L",
         },
-        "subject": {"reference": "Patient/p1"},
+        "subject": {"reference": subject},
     }
+
+
+def test_results_already_on_file_go_through_the_record_writer(two_patients: Clinic) -> None:
+    """Same ids again (say a person replays a message under a new MSH-10 by hand):
+    the same content changes nothing, as for a FHIR import."""
+    clinic = two_patients
+    assert isinstance(clinic.database, SqlDatabase)
+    database = SqlLabFeedDatabase(clinic.database, clinic.context)
+    observation = an_alt_result("hl7-replayed-1", "Patient/p1")
     with database.writing() as uow:
         assert uow.observations.store_many([("Patient/p1", [observation])]) == [None]
     version = _version(clinic, "p1")
@@ -190,20 +196,7 @@ def test_results_naming_another_patient_are_refused_whole(two_patients: Clinic) 
     clinic = two_patients
     assert isinstance(clinic.database, SqlDatabase)
     database = SqlLabFeedDatabase(clinic.database, clinic.context)
-    stray = {
-        "resourceType": "Observation",
-        "id": "hl7-stray-1",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "1742-6"}]},
-        "effectiveDateTime": "2026-11-23T08:30:00Z",
-        "valueQuantity": {
-            "value": 30,
-            "unit": "U/L",
-            "system": "http://unitsofmeasure.org",
-            "code": "U/L",
-        },
-        "subject": {"reference": "Patient/p2"},
-    }
+    stray = an_alt_result("hl7-stray-1", "Patient/p2")
     with database.writing() as uow:
         [problem] = uow.observations.store_many([("Patient/p1", [stray])])
 

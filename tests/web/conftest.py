@@ -24,7 +24,6 @@ scenario has spare patients past index 32, or pick one by ``scenario_patient``).
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +45,7 @@ from natalizumab_cds.web.app import create_web_app
 from tests.clinic_db import NOW, FakeClock
 from tests.security.browser import sign_in
 from tests.security.in_process import InProcessClient
+from tests.serving import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -126,17 +126,10 @@ def page_csrf(client: InProcessClient, path: str) -> str:
     return found.group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def live_server(web_app: FastAPI) -> Iterator[str]:
     """The web app under uvicorn in a thread; its base URL (``http://127.0.0.1:PORT``)."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         web_app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
     )
