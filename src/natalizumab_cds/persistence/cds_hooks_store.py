@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from datetime import datetime
 
 from sqlalchemy import (
@@ -158,21 +158,19 @@ class SqlReplayCache:
         expiry = self._store_expiry(expires_at) if self._store_expiry else expires_at
         dbapi = self.engine.dialect.loaded_dbapi
         try:
-            connection = self.engine.raw_connection()
-            try:
-                cursor = connection.cursor()
+            # closing the connection hands it back to the pool
+            with (
+                closing(self.engine.raw_connection()) as connection,
+                closing(connection.cursor()) as cursor,
+            ):
+                if wait:
+                    cursor.execute(self._insert_sql, (issuer, jti, expiry))
+                    return
+                cursor.execute("PRAGMA busy_timeout=0")
                 try:
-                    if not wait:
-                        cursor.execute("PRAGMA busy_timeout=0")
-                    try:
-                        cursor.execute(self._insert_sql, (issuer, jti, expiry))
-                    finally:
-                        if not wait:
-                            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+                    cursor.execute(self._insert_sql, (issuer, jti, expiry))
                 finally:
-                    cursor.close()
-            finally:
-                connection.close()  # back to the pool
+                    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         except dbapi.IntegrityError as error:
             raise IntegrityError(self._insert_sql, None, error) from error
         except dbapi.OperationalError as error:
