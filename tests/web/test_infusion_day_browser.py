@@ -17,7 +17,7 @@ import pytest
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.permissions import Role
 from tests.clinic_db import NOW
-from tests.web.conftest import SCREENSHOTS, USERS, VIEWPORT, sign_in_page
+from tests.web.conftest import PASSWORD, SCREENSHOTS, USERS, VIEWPORT, sign_in_page
 from tests.web.visit_flow import clock_at, local_input, own_patient, pass_time
 
 pytestmark = pytest.mark.browser
@@ -58,7 +58,15 @@ def prepare(pharmacy: Any, visit_path: str) -> None:
     pharmacy.get_by_label("Vial lot").fill("NTZ24A117")
     pharmacy.get_by_label("Vial expiry date").fill("2027-06-30")
     pharmacy.get_by_label("Diluted at").fill(local_input(NOW - timedelta(minutes=10)))
-    pharmacy.get_by_label("Checked by (a second person)").fill(USERS[Role.NURSE])
+    pharmacy.get_by_label("Their username").fill(USERS[Role.NURSE])
+    pharmacy.get_by_label("Their password").fill("not the nurse's password")
+    pharmacy.get_by_role("button", name="Record preparation").click()
+    refusal = pharmacy.locator("#refusal-preparation").inner_text()
+    assert "the second person was not accepted" in refusal  # and no bag recorded:
+    assert not pharmacy.locator("#bag-clock").count()
+    assert pharmacy.get_by_label("Vial lot").input_value() == "NTZ24A117"  # the form is kept,
+    assert pharmacy.get_by_label("Their password").input_value() == ""  # never the password
+    pharmacy.get_by_label("Their password").fill(PASSWORD)  # the nurse signs at the pharmacy
     pharmacy.get_by_role("button", name="Record preparation").click()
     clock = pharmacy.locator("#bag-clock")
     assert "Bag usable until 2026-11-24 16:50" in clock.inner_text()

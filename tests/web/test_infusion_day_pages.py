@@ -12,7 +12,7 @@ from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.permissions import Role
 from tests.clinic_db import NOW
 from tests.security.in_process import InProcessClient
-from tests.web.conftest import USERS, page_csrf
+from tests.web.conftest import PASSWORD, USERS, page_csrf
 from tests.web.visit_flow import clock_at, local_input, own_patient, pass_time
 
 SignedIn = Callable[[Role], InProcessClient]
@@ -50,6 +50,7 @@ def _prepared(signed_in: SignedIn, patient: str) -> tuple[InProcessClient, str]:
         "volume_ml": "100",
         "diluted_at": local_input(NOW - timedelta(minutes=10)),
         "checked_by": USERS[Role.NURSE],
+        "checker_password": PASSWORD,
         "location": "room-temperature",
     }
     answer = _post(pharmacist, f"{visit}/preparation", visit, **bag)

@@ -49,6 +49,26 @@ def security(request: Request) -> Security:
     return found
 
 
+def client_address(request: Request) -> str:
+    """Where a request came from, as sign-in throttling counts it."""
+    return request.client.host if request.client else "unknown"
+
+
+def bag_checker(request: Request, username: str, password: str) -> Principal:
+    """The second person checking a prepared bag, co-signing with their password (blocking).
+
+    ``CoSignRefused`` unless the password is right, the account active and its role
+    may check a preparation; throttled and audited as sign-ins are.
+    """
+    return security(request).sign_in.co_sign(
+        username,
+        password,
+        client_address(request),
+        Action.CHECK_PREPARATION,
+        "double check of a prepared bag",
+    )
+
+
 async def _form_token(request: Request) -> str | None:
     if not request.headers.get("content-type", "").startswith(FORM_TYPES):
         return None

@@ -10,8 +10,8 @@ assessment it also lists the findings behind the decision.
 
 Each route names its action (``require``): nurses and physicians screen,
 clear, infuse, observe and record reactions; pharmacists prepare the bag, which
-a second person (pharmacist or nurse) checks; whoever is signed in is the one
-who takes the step.
+a second person (pharmacist or nurse) checks, co-signing with their own
+password; whoever is signed in is the one who takes the step.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
-from natalizumab_cds.api.access import require, require_chosen
+from natalizumab_cds.api.access import bag_checker, require, require_chosen
 from natalizumab_cds.api.dependencies import ClinicDep, aware
 from natalizumab_cds.api.visit_answers import PROBLEMS, IfMatch, answer, version
 from natalizumab_cds.api.visit_schemas import (
@@ -126,13 +126,20 @@ def clear_patient(
 
 @router.post("/visits/{visit_id}/preparation", response_model=VisitOut, responses=PROBLEMS)
 def record_preparation(
+    request: Request,
     clinic: ClinicDep,
     visit_id: str,
     body: PreparationIn,
     caller: Pharmacist,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    """The diluted bag, checked by a second person; it replaces an unused earlier bag."""
+    """The diluted bag, checked by a second person; it replaces an unused earlier bag.
+
+    The second person co-signs with their own username and password
+    (``checked_by``, ``checker_password``), checked like a sign-in: throttled,
+    audited, and only a pharmacist or nurse may check. A wrong one is a 422
+    problem naming ``checked_by``, and nothing is recorded.
+    """
     diluted_at = aware(body.diluted_at)
     assert diluted_at is not None
     bag = Bag(
@@ -143,7 +150,9 @@ def record_preparation(
         volume_ml=body.volume_ml,
         diluted_at=diluted_at,
         prepared_by=caller.username,
-        checked_by=body.checked_by,
+        checked_by=bag_checker(
+            request, body.checked_by, body.checker_password.get_secret_value()
+        ).username,
         location=Storage(body.location),
         checked_at=aware(body.checked_at),
         frozen=body.frozen,

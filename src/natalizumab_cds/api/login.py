@@ -22,6 +22,7 @@ from natalizumab_cds.api.access import (
     CSRF_FIELD,
     SESSION_COOKIE,
     PrincipalDep,
+    client_address,
     security,
 )
 from natalizumab_cds.application.security.errors import SignInRefused, SignInThrottled
@@ -93,8 +94,8 @@ async def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
         return _page(request, "The form had expired: please sign in again.", 403, next)
-    client = request.client.host if request.client else "unknown"
     services = security(request)
+    client = client_address(request)
     try:
         opened = await run_in_threadpool(services.sign_in.sign_in, username, password, client)
     except SignInThrottled as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from natalizumab_cds.application.visit_view import VisitView
 from natalizumab_cds.domain.infusion_visit import Visit
@@ -46,7 +46,17 @@ class PreparationIn(_In):
     volume_ml: float = Field(examples=[100])
     diluted_at: datetime
     location: Location = Field(default="room-temperature", description="Where the bag went")
-    checked_by: str = Field(min_length=1, max_length=200, examples=["pharm.chloe"])
+    checked_by: str = Field(
+        min_length=1,
+        max_length=200,
+        examples=["pharm.chloe"],
+        description="The second person's username; not the one who prepared the bag",
+    )
+    checker_password: SecretStr = Field(
+        min_length=1,
+        max_length=1024,
+        description="The second person's password: they co-sign the check (never stored)",
+    )
     checked_at: datetime | None = None
     frozen: bool = False
     shaken: bool = False

@@ -17,11 +17,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from natalizumab_cds.api.access import bag_checker
 from natalizumab_cds.api.dependencies import ClinicDep
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.errors import UnknownPatient
+from natalizumab_cds.application.security.errors import CoSignRefused
 from natalizumab_cds.application.security.permissions import Action, Principal
 from natalizumab_cds.application.visit_steps import AssessmentRefused
 from natalizumab_cds.application.visit_view import Step, VisitView
@@ -83,7 +86,8 @@ async def run_step(
     except UnknownVisit as error:
         raise PageRefused(404, "Visit not on file", str(error)) from error
     except (WorkflowRefused, VisitConflict, InvalidInput) as error:
-        values = {key: form.getlist(key) for key in form}
+        # shown again in the form, but never a password (the bag's co-signature)
+        values = {key: form.getlist(key) for key in form if not key.endswith("password")}
         return visit_page(
             request,
             clinic,
@@ -162,6 +166,9 @@ async def preparation(
     visit_id: str,
     principal: Annotated[Principal, _as(Step.PREPARATION)],
 ) -> Response:
+    form = await request.form()
+    checker = await _bag_checker(request, form)
+
     def work(form: FormData, tz: tzinfo) -> VisitView:
         diluted_at = moment(form, "diluted_at", tz, required=True)
         assert diluted_at is not None
@@ -169,6 +176,8 @@ async def preparation(
             expiry = date.fromisoformat(text(form, "vial_expiry"))
         except ValueError:
             raise InvalidInput("vial expiry: not a date") from None
+        if isinstance(checker, CoSignRefused):
+            raise checker
         bag = Bag(
             vial_lot=text(form, "vial_lot"),
             vial_expiry=expiry,
@@ -177,7 +186,7 @@ async def preparation(
             volume_ml=number(form, "volume_ml") or 0.0,
             diluted_at=diluted_at,
             prepared_by=principal.username,
-            checked_by=text(form, "checked_by"),
+            checked_by=checker.username,
             location=choice(Storage, text(form, "location"), "location"),
             frozen=form.get("frozen") == "yes",
             shaken=form.get("shaken") == "yes",
@@ -185,6 +194,20 @@ async def preparation(
         return clinic.infusion_day.prepare(visit_id, bag, version(form))
 
     return await run_step(request, clinic, principal, visit_id, Step.PREPARATION, work)
+
+
+async def _bag_checker(request: Request, form: FormData) -> Principal | CoSignRefused:
+    """The second person's co-signature (argon2 work: off the event loop), or why not."""
+    username = form.get("checked_by")
+    password = form.get("checker_password")
+    if not isinstance(username, str) or not username.strip():
+        return CoSignRefused("say who checked the bag")
+    if not isinstance(password, str) or not password:
+        return CoSignRefused(f"{username.strip()} must type their own password")
+    try:
+        return await run_in_threadpool(bag_checker, request, username, password)
+    except CoSignRefused as refused:
+        return refused
 
 
 @router.post("/visits/{visit_id}/storage-moves")

@@ -20,6 +20,8 @@ from natalizumab_cds.application.security.service import Security
 from natalizumab_cds.bootstrap import security_for
 from tests.interop.cds_hooks.servers import LiveApp
 
+#: Every account's password (the second person of a double check types it).
+PASSWORD = "a long synthetic passphrase"
 STAFF = {
     "nurse": ("nurse.ana", Role.NURSE),
     "second_nurse": ("nurse.bo", Role.NURSE),
@@ -40,7 +42,7 @@ class Team:
 
 def _token(security: Security, username: str, role: Role) -> str:
     admin = operator()
-    security.accounts.add(admin, username, role, "a long synthetic passphrase")
+    security.accounts.add(admin, username, role, PASSWORD)
     return security.accounts.create_token(admin, username, "infusion-day tests").secret
 
 

@@ -8,7 +8,7 @@ import httpx
 import orjson
 
 from natalizumab_cds.application.clinic import Clinic
-from tests.api.infusion_day.conftest import Team
+from tests.api.infusion_day.conftest import PASSWORD, Team
 from tests.clinic_db import NOW, FakeClock, a_patient
 from tests.infusion_day_builders import minutes
 
@@ -30,7 +30,8 @@ def a_bag(**fields: Any) -> dict[str, Any]:
         "diluent": "0.9% sodium chloride",
         "volume_ml": 100,
         "diluted_at": NOW.isoformat(),
-        "checked_by": "pharm.chloe",
+        "checked_by": "nurse.bo",
+        "checker_password": PASSWORD,
     } | fields
 
 

@@ -190,6 +190,40 @@ class TestPreparation:
             rule,
         )
 
+    @pytest.mark.parametrize(
+        ("checker", "why"),
+        [
+            ({"checker_password": "guessed"}, "unknown username or wrong password"),
+            ({"checked_by": "pharm.chloe"}, "unknown username or wrong password"),
+            ({"checked_by": "dr.dara"}, "dr.dara (physician) may not check-preparation"),
+        ],
+    )
+    def test_a_bag_without_a_real_second_signature_is_not_recorded(
+        self, clinic: Clinic, team: Team, clock: FakeClock, checker: dict[str, str], why: str
+    ) -> None:
+        visit = screened_and_cleared(team, clock)
+        before = unchanged(clinic, team, visit)
+        answer = team.pharmacist.post(f"/api/visits/{visit}/preparation", json=a_bag(**checker))
+        assert answer.status_code == 422, answer.text
+        body = answer.json()
+        assert body["errors"][0]["field"] == "checked_by"
+        assert why in body["detail"]
+        assert "guessed" not in answer.text
+        assert unchanged(clinic, team, visit) == before
+
+    def test_the_second_signature_is_throttled_like_a_sign_in(
+        self, clinic: Clinic, team: Team, clock: FakeClock
+    ) -> None:
+        visit = screened_and_cleared(team, clock)
+        for attempt in range(5):
+            wrong = a_bag(checker_password=f"guess {attempt}")
+            answer = team.pharmacist.post(f"/api/visits/{visit}/preparation", json=wrong)
+            assert "wrong password" in answer.json()["detail"]
+        answer = team.pharmacist.post(f"/api/visits/{visit}/preparation", json=a_bag())
+        assert answer.status_code == 422
+        assert "too many failed sign-ins" in answer.json()["detail"]
+        assert "preparation" not in team.nurse.get(f"/api/visits/{visit}").json()["steps"]
+
     def test_normal_saline_in_any_usual_spelling_is_accepted_and_stored_normalized(
         self, team: Team, clock: FakeClock
     ) -> None:

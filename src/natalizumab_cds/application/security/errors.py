@@ -8,6 +8,10 @@
   deliberately the same message for each, so names cannot be probed.
 - ``SignInThrottled``: too many failed sign-ins for the username or from the
   client address within the window (429); carries when to try again.
+- ``CoSignRefused``: a second person's username and password, typed in for a
+  double check at someone else's session, were wrong, throttled, or belong to a
+  role that may not check; an ``InvalidInput`` (422): the form is wrong, not the
+  session.
 - ``CsrfRefused``: a state-changing request made with a session cookie did not
   carry the session's CSRF token (403).
 - ``AccountError``: an account command that cannot be done as asked (a taken
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from natalizumab_cds.domain.errors import NtzError
+from natalizumab_cds.domain.errors import InvalidInput, NtzError
 
 
 class NotAuthenticated(NtzError):
@@ -46,6 +50,14 @@ class SignInThrottled(NtzError):
             f"too many failed sign-ins: try again after {retry_after.isoformat(timespec='seconds')}"
         )
         self.retry_after = retry_after
+
+
+class CoSignRefused(InvalidInput):
+    def __init__(
+        self, reason: str = "unknown username or wrong password, or a disabled account"
+    ) -> None:
+        super().__init__(f"checked_by: the second person was not accepted: {reason}")
+        self.reason = reason
 
 
 class CsrfRefused(NtzError):

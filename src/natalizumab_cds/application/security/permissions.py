@@ -83,6 +83,7 @@ class Credential(StrEnum):
     SESSION = "session"
     TOKEN = "token"
     COMMAND_LINE = "command-line"
+    CO_SIGNATURE = "co-signature"  # a second person's password at someone else's session
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,13 +25,19 @@ from natalizumab_cds.application.ports import Clock
 from natalizumab_cds.application.security.accounts import USERNAME, token_hash
 from natalizumab_cds.application.security.audit import AuditEntry, Operation, Outcome
 from natalizumab_cds.application.security.errors import (
+    CoSignRefused,
     CsrfRefused,
     NotAuthenticated,
     SignInRefused,
     SignInThrottled,
 )
 from natalizumab_cds.application.security.passwords import Passwords
-from natalizumab_cds.application.security.permissions import Credential, Principal
+from natalizumab_cds.application.security.permissions import (
+    Action,
+    Credential,
+    Principal,
+    allowed,
+)
 from natalizumab_cds.application.security.ports import (
     Account,
     SecurityDatabase,
@@ -41,6 +48,7 @@ from natalizumab_cds.application.security.ports import (
 TOUCH_EVERY = timedelta(minutes=1)
 SIGN_IN = "sign-in"
 SIGN_OUT = "sign-out"
+CO_SIGN = "co-sign"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,75 @@ class SignIn:
 
     def sign_in(self, username: str, password: str, client: str) -> OpenedSession:
         """A new session; ``SignInThrottled`` or ``SignInRefused`` otherwise (both recorded)."""
+        opened: list[OpenedSession] = []
+
+        def open_session(uow: SecurityUnitOfWork, account: Account, now: datetime) -> None:
+            cookie = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(32)
+            uow.sessions.add(WebSession(session_key(cookie), account.id, now, now, csrf))
+            principal = _principal(account, Credential.SESSION)
+            opened.append(OpenedSession(cookie, csrf, principal, now + self.policy.absolute))
+
+        self._password_attempt(username, password, client, SIGN_IN, f"from {client}", open_session)
+        if not opened:
+            raise SignInRefused
+        return opened[0]
+
+    def co_sign(
+        self, username: str, password: str, client: str, action: Action, purpose: str
+    ) -> Principal:
+        """A second person, typed in at someone else's session, checked like a sign-in.
+
+        For an independent double check (a prepared bag): the second person gives
+        their own username and password. Nothing is opened (no session, no cookie).
+        Failures count toward the same limits as sign-ins, for the username and for
+        the client address, so the field cannot be used to guess passwords, and every
+        attempt is in the audit trail (``purpose`` says what was being checked). The
+        account must be active and its role allowed to take ``action``.
+
+        Raises ``CoSignRefused`` (invalid input: the form, not the session, is wrong).
+        """
+        signed: list[Account] = []
+
+        def allowed_to_act(uow: SecurityUnitOfWork, account: Account, now: datetime) -> None:
+            if allowed(account.role, action):
+                signed.append(account)
+            else:
+                refused = Outcome.MINOR_FAILURE
+                why = f"{detail}: the role may not {action.value}"
+                self._audit(uow, account.username, account.role.value, CO_SIGN, refused, why, now)
+
+        detail = f"{purpose} from {client}"
+        try:
+            found = self._password_attempt(
+                username, password, client, CO_SIGN, detail, allowed_to_act
+            )
+        except SignInThrottled as throttled:
+            raise CoSignRefused(str(throttled)) from None
+        if found is None:
+            raise CoSignRefused()
+        if not signed:
+            raise CoSignRefused(
+                f"{found.username} ({found.role.value}) may not {action.value}: "
+                "the role does not allow it"
+            )
+        return _principal(found, Credential.CO_SIGNATURE)
+
+    def _password_attempt(
+        self,
+        username: str,
+        password: str,
+        client: str,
+        audit_action: str,
+        detail: str,
+        on_success: Callable[[SecurityUnitOfWork, Account, datetime], None],
+    ) -> Account | None:
+        """Check a password, throttled, recorded and audited; the account if it matched.
+
+        ``on_success`` runs in the transaction that records the attempt; if it
+        leaves no trace of acceptance the caller decides (the audit entry says
+        success only for a matching password of an active account).
+        """
         username = username.strip()
         if not USERNAME.fullmatch(username):  # cannot be an account; counted under one name
             username = "(not-a-username)"
@@ -111,20 +188,13 @@ class SignIn:
             actor = account.username if account else username
             role = account.role.value if account else ""
             outcome = Outcome.SUCCESS if succeeded else Outcome.MINOR_FAILURE
-            self._audit(uow, actor, role, SIGN_IN, outcome, f"from {client}", now)
+            self._audit(uow, actor, role, audit_action, outcome, detail, now)
             if not succeeded or account is None or stored is None:
-                refused = True
-            else:
-                refused = False
-                if self._passwords.needs_rehash(stored):
-                    uow.users.set_password(account.id, self._passwords.hash(password))
-                cookie = secrets.token_urlsafe(32)
-                csrf = secrets.token_urlsafe(32)
-                uow.sessions.add(WebSession(session_key(cookie), account.id, now, now, csrf))
-        if refused or account is None:
-            raise SignInRefused
-        principal = _principal(account, Credential.SESSION)
-        return OpenedSession(cookie, csrf, principal, now + self.policy.absolute)
+                return None
+            if self._passwords.needs_rehash(stored):
+                uow.users.set_password(account.id, self._passwords.hash(password))
+            on_success(uow, account, now)
+        return account
 
     def session(self, cookie: str | None) -> ActiveSession:
         """The signed-in principal behind a session cookie; ``NotAuthenticated`` if none."""
