@@ -6,12 +6,14 @@ second pediatric hold (never overridden here), p34 routine (gets a lab result).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.permissions import Role
+from natalizumab_cds.web import worklist_page
 from tests.security.in_process import InProcessClient
 from tests.web.conftest import page_csrf, scenario_patient
 
@@ -218,3 +220,44 @@ def test_the_stylesheet_and_script_are_served_from_this_origin(signed_in: Signed
     client = signed_in(Role.NURSE)
     assert client.get("/static/app.css").status_code == 200
     assert client.get("/static/app.js").status_code == 200
+
+
+def _rows(text: str, key: str) -> list[str]:
+    table = text[text.index(f'id="list-{key}"') :]
+    return re.findall(r"<tr class=.*?</tr>", table[: table.index("</table>")], re.S)
+
+
+def test_a_long_list_is_read_page_by_page_with_its_filters_kept(
+    signed_in: SignedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worklist_page, "SHOWN", 3)
+    client = signed_in(Role.NURSE)
+    home = client.get("/?window=today").text
+    found = re.search(r'id="h-monitoring">[^(]*\((\d+)\)', home)
+    assert found is not None
+    total = int(found.group(1))
+    assert total > 6  # the synthetic clinic has more monitoring due than three rows
+    assert len(_rows(home, "monitoring")) == 3
+    assert f"Showing 3 of {total}" in home
+    assert 'href="/?window=today&amp;show=monitoring">read the whole list page by page' in home
+
+    last = -(-total // 3)
+    first = client.get("/?window=today&show=monitoring").text
+    assert f"Rows 1–3 of {total} (page 1 of {last})" in first
+    assert 'id="list-decisions"' not in first  # the list alone
+    assert 'rel="next" href="/?window=today&amp;show=monitoring&amp;page=2"' in first
+    assert 'rel="prev"' not in first
+    second = client.get("/?window=today&show=monitoring&page=2").text
+    assert f"Rows 4–6 of {total} (page 2 of {last})" in second
+    assert 'rel="prev" href="/?window=today&amp;show=monitoring"' in second
+    seen: list[str] = []
+    for number in range(1, last + 1):
+        seen += _rows(
+            client.get(f"/?window=today&show=monitoring&page={number}").text, "monitoring"
+        )
+    assert len(seen) == len(set(seen)) == total  # every row once, none twice
+
+    beyond = client.get("/?window=today&show=monitoring&page=999").text
+    assert f"(page {last} of {last})" in beyond
+    assert 'rel="next"' not in beyond
+    assert f"(page 1 of {last})" in client.get("/?window=today&show=monitoring&page=x").text

@@ -4,12 +4,17 @@ Three lists from the worklist use case (one SQL query each, no record read):
 holds and discontinues first, then the infusions due (overdue and today before
 the rest of the week, worst decision first), then monitoring overdue or due
 soon. Search (name or MRN) and the filters apply to all three.
+
+Each list shows its first ``SHOWN`` rows and says how many there are. A longer
+list links to itself alone (``show=<list>``), where it is read page by page
+(``page=N``, ``SHOWN`` rows each) with the filters kept in every link.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -44,12 +49,33 @@ class Filters:
     item: str
     window: str
     show: str
+    page: int = 1
 
     def decisions(self) -> list[str]:
         return [self.decision] if self.decision else []
 
     def items(self) -> list[str]:
         return [self.item] if self.item else []
+
+    def link(self, **changed: str | int) -> str:
+        """This page's address with some parameters changed; defaults are left out."""
+        values = {**asdict(self), **changed}
+        kept = {k: v for k, v in values.items() if v and (k, v) not in DEFAULTS}
+        return "/?" + urlencode(kept) if kept else "/"
+
+
+#: Parameters left out of links when they have their default value.
+DEFAULTS = {("window", "week"), ("page", 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """Where a list read alone stands: its page, how many there are, and the rows shown."""
+
+    number: int
+    count: int
+    first_row: int
+    last_row: int
 
 
 SECTIONS: tuple[tuple[str, EntryKind, str, str, str], ...] = (
@@ -90,8 +116,14 @@ def _section(clinic: ClinicDep, kind: EntryKind, sort: str, f: Filters) -> Page[
         items=f.items() if kind is EntryKind.MONITORING else [],
         text=f.q or None,
         sort=[(k.removeprefix("-"), k.startswith("-")) for k in sort.split(",")],
+        page=f.page if f.show else 1,
         size=SHOWN,
     )
+
+
+def _page_number(value: str) -> int:
+    """``page`` from the address; anything that is not a page number is the first page."""
+    return int(value) if value.isdecimal() and 0 < len(value) <= 6 and int(value) > 0 else 1
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[page_requires(Action.READ_WORKLIST)])
@@ -103,6 +135,7 @@ def worklist(
     item: Annotated[str, Query(max_length=20)] = "",
     window: Annotated[str, Query(max_length=10)] = "week",
     show: Annotated[str, Query(max_length=20)] = "",
+    page: Annotated[str, Query(max_length=10)] = "1",
 ) -> HTMLResponse:
     """Today's and this week's work, holds and discontinues first."""
     filters = Filters(
@@ -112,11 +145,21 @@ def worklist(
         window=_choice(window, list(WINDOWS)) or "week",
         show=_choice(show, [s[0] for s in SECTIONS]),
     )
+    if filters.show:
+        filters = replace(filters, page=_page_number(page))
     sections = []
+    pages = None
     for key, kind, heading, sort, empty in SECTIONS:
         if filters.show and filters.show != key:
             continue
         found = _section(clinic, kind, sort, filters)
+        if filters.show:
+            count = max(1, -(-found.total // SHOWN))
+            if filters.page > count:  # past the end (the list got shorter): the last page
+                filters = replace(filters, page=count)
+                found = _section(clinic, kind, sort, filters)
+            first = (filters.page - 1) * SHOWN + 1
+            pages = Pages(filters.page, count, first, first + len(found.items) - 1)
         sections.append(Section(key, heading, empty, found.items, found.total))
     context = {
         "sections": sections,
@@ -124,6 +167,7 @@ def worklist(
         "decisions": [d.value for d in Decision],
         "items": [i.value for i in Item if i is not Item.INFUSION],
         "shown": SHOWN,
+        "pages": pages,
         "today": clinic.context.today(),
     }
     return render(request, "worklist.html", context, active="worklist")
