@@ -1,0 +1,113 @@
+"""Every page through axe-core (the accessibility engine) in headless Chromium.
+
+axe-core comes with the ``axe-playwright-python`` test dependency (no download
+at run time); it is injected into each page as the real server answered it and
+run with its WCAG 2.0 / 2.1 / 2.2 A and AA rules plus its best practices. Any
+violation fails the test with the rule, its impact and the elements it found.
+Pages are read as the people who use them: the worklist, a patient with a hold
+and charts, the infusion day, a visit's forms as the nurse and the pharmacist
+(also with a refusal beside a form), the reaction form, the safety report and
+the sign-in page. Patients (synthetic): p33 pediatric (read only), p913 (this
+module's own visit).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from natalizumab_cds.application.clinic import Clinic
+from natalizumab_cds.application.security.permissions import Role
+from tests.web.conftest import USERS, scenario_patient, sign_in_page
+from tests.web.test_infusion_day_browser import open_and_clear
+from tests.web.visit_flow import own_patient
+
+pytestmark = pytest.mark.browser
+PEDIATRIC = scenario_patient("pediatric", 1)
+#: WCAG 2.0, 2.1 and 2.2, levels A and AA, and axe's best practices.
+RULES = {
+    "runOnly": {
+        "type": "tag",
+        "values": [
+            "wcag2a",
+            "wcag2aa",
+            "wcag21a",
+            "wcag21aa",
+            "wcag22aa",
+            "best-practice",
+        ],
+    },
+    "resultTypes": ["violations"],
+}
+
+
+def violations(page: Any) -> list[str]:
+    """What axe finds wrong on the page as it stands: one line per rule and element."""
+    found = Axe().run(page, options=RULES).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}"
+        for v in found
+        for node in v["nodes"]
+    ]
+
+
+def accessible(page: Any, path: str) -> None:
+    page.goto(path)
+    assert violations(page) == [], path
+
+
+@pytest.mark.parametrize(
+    ("role", "paths"),
+    [
+        (Role.NURSE, ["/", "/?window=today&show=monitoring", "/infusion-day"]),
+        (Role.PHYSICIAN, [f"/patients/{PEDIATRIC}", "/safety-report"]),
+        (Role.PHARMACIST, ["/", f"/patients/{PEDIATRIC}"]),
+    ],
+)
+def test_reading_pages_have_no_accessibility_violations(
+    page: Any, role: Role, paths: list[str]
+) -> None:
+    sign_in_page(page, role)
+    for path in paths:
+        accessible(page, path)
+
+
+def test_the_sign_in_page_and_its_refusal_have_no_violations(page: Any) -> None:
+    accessible(page, "/login")
+    page.get_by_label("Username").fill(USERS[Role.NURSE])
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert "wrong password" in page.content()
+    assert violations(page) == []
+
+
+def test_a_visits_forms_and_refusals_have_no_violations(
+    page: Any, browser: Any, live_server: str, web_clinic: Clinic
+) -> None:
+    visit = open_and_clear(page, own_patient(web_clinic, 913))
+    assert violations(page) == []  # the nurse's view: steps so far, the forms left
+    page.goto(f"{visit}/reaction")
+    assert violations(page) == []
+    context = browser.new_context(base_url=live_server)
+    pharmacy = context.new_page()
+    try:
+        sign_in_page(pharmacy, Role.PHARMACIST, next_=visit)
+        assert violations(pharmacy) == []  # the preparation form and its co-signature
+        pharmacy.get_by_label("Vial lot").fill("NTZ24A117")
+        pharmacy.get_by_label("Vial expiry date").fill("2027-06-30")
+        pharmacy.get_by_label("Their username").fill(USERS[Role.NURSE])
+        pharmacy.get_by_label("Their password").fill("not the nurse's password")
+        pharmacy.get_by_role("button", name="Record preparation").click()
+        assert re.search("second person was not accepted", pharmacy.content())
+        assert violations(pharmacy) == []  # the refusal beside the form
+    finally:
+        context.close()
+
+
+def test_the_check_itself_finds_a_violation(page: Any) -> None:
+    """Guards the harness: axe really runs in these pages (a blocked script would pass all)."""
+    page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
+    assert any(line.startswith("image-alt (critical)") for line in violations(page))
