@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -135,6 +135,9 @@ def test_a_new_token_id_is_remembered_at_once_on_sqlite_only(engine: Engine) -> 
     if engine.dialect.name == "sqlite":
         assert at_once is True
         assert cache.first_use(ISSUER, jti, LATER, NOW) is False  # now on file
+        with closing(engine.raw_connection()) as connection:  # the pool's only connection
+            found = connection.execute("PRAGMA synchronous").fetchone()
+        assert found == (2,)  # FULL again, for the clinic's other writes
     else:
         assert at_once is None  # a round trip to the server: left to first_use
         assert cache.first_use(ISSUER, jti, LATER, NOW) is True

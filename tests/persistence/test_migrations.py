@@ -61,10 +61,12 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: 
             mode = connection.execute(text("PRAGMA journal_mode")).scalar_one()
             keys = connection.execute(text("PRAGMA foreign_keys")).scalar_one()
             timeout = connection.execute(text("PRAGMA busy_timeout")).scalar_one()
+            synchronous = connection.execute(text("PRAGMA synchronous")).scalar_one()
     finally:
         engine.dispose()
     assert (mode, keys) == ("wal", 1)
     assert timeout >= 5000
+    assert synchronous == 2  # FULL: a commit answered is on disk, power cut or not
 
 
 def test_the_summary_behind_revision_keeps_every_record_both_ways(

@@ -166,10 +166,14 @@ class SqlReplayCache:
                 if wait:
                     cursor.execute(self._insert_sql, (issuer, jti, expiry))
                     return
+                # no wait for a lock, nor for the disk: on the event loop; a power cut
+                # may lose the last ids, which only reopens a replay window until expiry
                 cursor.execute("PRAGMA busy_timeout=0")
+                cursor.execute("PRAGMA synchronous=NORMAL")
                 try:
                     cursor.execute(self._insert_sql, (issuer, jti, expiry))
                 finally:
+                    cursor.execute("PRAGMA synchronous=FULL")
                     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         except dbapi.IntegrityError as error:
             raise IntegrityError(self._insert_sql, None, error) from error
