@@ -143,6 +143,66 @@ def test_references_to_a_bundles_urn_uuids_are_stored_as_type_and_id(clinic: Cli
     assert clinic.patients.assessment("p11").decision == "proceed"
 
 
+def _conditional(bundle: dict[str, object], search: str) -> None:
+    """Every subject in the bundle names its patient by search instead of by id."""
+    for entry in bundle["entry"]:  # type: ignore[attr-defined]
+        subject = entry["resource"].get("subject")
+        if subject:
+            subject["reference"] = search
+
+
+def test_a_patient_named_by_identifier_in_the_bundle_is_resolved(clinic: Clinic) -> None:
+    bundle = a_patient(12, "liver-elevated")
+    bundle["type"] = "transaction"
+    _conditional(bundle, "Patient?identifier=urn:natalizumab-cds:synthetic-mrn|MRN0000012")
+
+    clinic.importer.one(bundle)
+
+    stored = clinic.patients.timeline("p12", ["Observation"], 1, 1).items[0]
+    assert stored.content["subject"] == {"reference": "Patient/p12"}
+    assert clinic.patients.assessment("p12").decision == "hold"
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "Patient?identifier=urn:natalizumab-cds:synthetic-mrn|MRN9999999",  # nobody has it
+        "Patient?identifier=urn:other-hospital|MRN0000013",  # another system's number
+        "Patient?name=Synthetic",  # not a search by identifier
+    ],
+)
+def test_a_search_that_names_no_patient_of_the_bundle_refuses_it(
+    clinic: Clinic, search: str
+) -> None:
+    bundle = a_patient(13)
+    _conditional(bundle, search)
+
+    with pytest.raises(InvalidInput, match="does not name a Patient"):
+        clinic.importer.one(bundle)
+    assert clinic.patients.search(None).total == 0
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PATCH", "GET"])
+def test_a_request_that_is_not_applied_refuses_the_bundle_instead_of_passing_over_it(
+    clinic: Clinic, method: str
+) -> None:
+    """A sender must never believe a deletion (or a patch) was applied when it was not."""
+    bundle = a_patient(14)
+    bundle["type"] = "transaction"
+    bundle["entry"].append({"request": {"method": method, "url": "Observation/alt-1"}})
+
+    with pytest.raises(InvalidInput) as refused:
+        clinic.importer.one(bundle)
+
+    entry = len(bundle["entry"]) - 1
+    assert str(refused.value).startswith(
+        f"Bundle: entry[{entry}].request.method: {method} is not applied here, "
+        "only POST and PUT entries are (to withdraw a resource recorded in error, "
+        "PUT it with status entered-in-error)"
+    )
+    assert clinic.patients.search(None).total == 0
+
+
 def test_a_bulk_import_leaves_out_bad_bundles_whole_and_keeps_the_good_ones(
     clinic: Clinic,
 ) -> None:

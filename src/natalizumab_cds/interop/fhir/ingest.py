@@ -5,7 +5,15 @@ Patient its ``subject`` (or ``patient``) names. Resources that belong to no
 patient (Practitioner, Organization ...) are not kept; a resource the reader
 uses that names no patient belongs to the bundle's only Patient. References to an entry's
 ``fullUrl`` (``urn:uuid:...``) are rewritten to ``Type/id``, as a FHIR server
-does for a transaction, so the stored resources read the same on their own.
+does for a transaction, so the stored resources read the same on their own; so
+are conditional references to a Patient of the bundle by identifier
+(``Patient?identifier=system|value``), when exactly one of its Patients has it.
+
+Transaction and batch entries are stored as sent when they are ``POST`` or
+``PUT``; any other request (``DELETE``, ``PATCH``, ``GET`` ...) refuses the bundle
+with a message saying so, rather than being passed over: a sender must never
+believe a deletion was applied that was not. A resource recorded in error is
+withdrawn by sending it again with status ``entered-in-error``.
 
 The content hash covers everything but ``meta``: a resource sent again with a
 new ``meta.lastUpdated`` and the same content is the same resource.
@@ -46,6 +54,9 @@ DATE_ELEMENTS = (
 )
 
 _Entry = tuple[dict[str, Any], str]  # (resource, where it sits)
+#: Requests of transaction / batch entries that are applied (the resource stored as sent).
+APPLIED_METHODS = frozenset({"POST", "PUT"})
+WITHDRAW = "to withdraw a resource recorded in error, PUT it with status entered-in-error"
 #: FHIR's rules for a logical id and a resource type name.
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
@@ -119,16 +130,60 @@ def _entries(root: dict[str, Any]) -> tuple[list[_Entry], dict[str, str]]:
         where = f"Bundle: entry[{index}]"
         if not isinstance(entry, Mapping):
             raise InvalidInput(f"{where} must be an object, got {show(entry)}")
+        request = get_object("Bundle", entry, "request", f"entry[{index}]")
+        method = (
+            get_str("Bundle", request, "method", f"entry[{index}].request") if request else None
+        )
+        if method is not None and method not in APPLIED_METHODS:
+            raise InvalidInput(
+                f"{where}.request.method: {method} is not applied here, only POST and PUT "
+                f"entries are ({WITHDRAW})"
+            )
         resource = get_object("Bundle", entry, "resource", f"entry[{index}]")
-        if resource is None:  # a transaction's DELETE has no resource
-            continue
+        if resource is None:
+            raise InvalidInput(f"{where}: has no resource, so nothing to store ({WITHDRAW})")
         resource = dict(resource)
         ref = _identify(resource, f"{where}.resource")
         full_url = get_str("Bundle", entry, "fullUrl", f"entry[{index}]")
         if full_url and not full_url.endswith("/" + ref) and full_url != ref:
             aliases[full_url] = ref
         entries.append((resource, f"{where}.resource"))
+    if any(_names_patient_by_search(resource) for resource, _ in entries):
+        aliases |= _by_identifier(entries)
     return entries, aliases
+
+
+def _names_patient_by_search(resource: JsonObject) -> bool:
+    for element in PATIENT_ELEMENTS:
+        target = resource.get(element)
+        if isinstance(target, Mapping) and str(target.get("reference", "")).startswith("Patient?"):
+            return True
+    return False
+
+
+def _by_identifier(entries: list[_Entry]) -> dict[str, str]:
+    """``Patient?identifier=system|value`` (and ``=value``) → ``Patient/id``, where unique.
+
+    A search that would match two of the bundle's Patients stays as written and is
+    then refused like any reference that names no Patient.
+    """
+    found: dict[str, set[str]] = {}
+    for resource, _ in entries:
+        if resource["resourceType"] != "Patient" or not isinstance(
+            resource.get("identifier"), list
+        ):
+            continue
+        for identifier in resource["identifier"]:
+            value = identifier.get("value") if isinstance(identifier, Mapping) else None
+            if not isinstance(value, str) or not value:
+                continue
+            system = identifier.get("system")
+            tokens = [value]
+            if isinstance(system, str) and system:
+                tokens += [f"{system}|{value}", f"{system}%7C{value}"]
+            for token in tokens:
+                found.setdefault(f"Patient?identifier={token}", set()).add(resource["id"])
+    return {search: f"Patient/{ids.pop()}" for search, ids in found.items() if len(ids) == 1}
 
 
 def _identify(resource: Mapping[str, Any], where: str) -> str:
