@@ -230,3 +230,29 @@ def test_records_survive_a_restart(clinic: Clinic, database_url: str) -> None:
         assert _stored_count(restarted, "p30") == len(bundle["entry"])
     finally:
         restarted.database.close()
+
+
+def test_a_result_sent_again_as_entered_in_error_no_longer_counts(clinic: Clinic) -> None:
+    """How a sender withdraws a result (DELETE is refused): the same id, marked in error."""
+    bundle = a_patient(15, "liver-elevated")
+    clinic.importer.one(bundle)
+    hold = clinic.patients.assessment("p15")
+    assert hold.decision == "hold"
+    liver = next(f for f in hold.findings if f.rule == "liver.elevated")
+    used = {ref.removeprefix("Observation/") for ref in liver.evidence}
+    withdrawn = copy.deepcopy(bundle)
+    for resource in resources_of(withdrawn, "Observation"):
+        if resource["id"] in used:
+            resource["status"] = "entered-in-error"
+
+    report = clinic.importer.one(withdrawn)
+
+    assert report.updated == len(used)
+    after = clinic.patients.assessment("p15")
+    assert "liver.elevated" not in {f.rule for f in after.findings if f.effect.value == "hold"}
+    current = clinic.patients.timeline("p15", ["Observation"], 1, 500).items
+    for resource_id in used:  # the withdrawn version is current, the first one kept
+        (now,) = [r for r in current if r.resource_id == resource_id]
+        assert (now.version, now.content["status"]) == (2, "entered-in-error")
+        (before,) = clinic.patients.history("p15", "Observation", resource_id)
+        assert (before.version, before.content["status"]) == (1, "final")
