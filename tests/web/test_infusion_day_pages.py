@@ -176,3 +176,54 @@ def test_todays_visits_are_listed_and_an_unknown_visit_is_a_404_page(
     )
     assert missing.status_code == 404
     assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def _due_rows(page: str) -> list[str]:
+    table = page[page.index('id="due-today"') :]
+    return re.findall(r"<tr class=.*?</tr>", table[: table.index("</table>")], re.S)
+
+
+def test_the_day_lists_the_infusions_due_with_a_button_to_open_each(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    page = nurse.get("/infusion-day").text
+    due = web_clinic.worklist.entries(days=1, kinds=["infusion"], size=0).items
+    assert due  # the synthetic clinic has infusions due today or overdue
+    rows = _due_rows(page)
+    assert len(rows) == len(due)
+    listed = {m for row in rows for m in re.findall(r'href="/patients/([^"]+)"', row)}
+    assert listed == {entry.patient_id for entry in due}
+    for entry in due:  # the decision is there before anyone opens the visit
+        (row,) = [r for r in rows if f'href="/patients/{entry.patient_id}"' in r]
+        assert (entry.decision or "").upper() in row
+
+    patient = due[0].patient_id
+    assert f'aria-label="Open a visit for {due[0].name}"' in page
+    opened = _post(nurse, "/infusion-day/visits", "/infusion-day", patient_id=patient)
+    assert opened.status_code == 303
+    visit = str(opened.headers["location"])
+    (row,) = [r for r in _due_rows(nurse.get("/infusion-day").text) if f"/patients/{patient}" in r]
+    assert f'href="{visit}">SCREENING</a>' in row  # no second button for the same patient
+    assert "Open visit</button>" not in row
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+    pharmacist_view = signed_in(Role.PHARMACIST).get("/infusion-day").text
+    assert "Open visit</button>" not in pharmacist_view  # sees who is due, opens nothing
+
+
+def test_a_visit_opens_by_mrn_as_well_as_by_patient_id(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    patient = own_patient(web_clinic, 906)
+    mrn = web_clinic.patients.patient(patient)[0].mrn
+    assert mrn
+    opened = _post(nurse, "/infusion-day/visits", "/infusion-day", patient_id=f" {mrn} ")
+    assert opened.status_code == 303
+    visit = str(opened.headers["location"])
+    assert f"/patients/{patient}" in nurse.get(visit).text
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+    unknown = _post(nurse, "/infusion-day/visits", "/infusion-day", patient_id="MRN9999999")
+    assert unknown.status_code == 422
+    assert "MRN9999999" in unknown.text

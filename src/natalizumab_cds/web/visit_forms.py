@@ -40,8 +40,13 @@ from natalizumab_cds.domain.errors import InvalidInput, WorkflowRefused
 from natalizumab_cds.domain.infusion_events import ReactionSeverity, Symptom
 from natalizumab_cds.domain.preparation import Storage
 from natalizumab_cds.web.form_fields import choice, moment, number, text, version, yes_no
-from natalizumab_cds.web.pages import PageRefused, PageRequirement, page_requires, render
-from natalizumab_cds.web.visit_page import STEP_ACTIONS, Refusal, local, visit_page
+from natalizumab_cds.web.pages import PageRefused, PageRequirement, page_requires
+from natalizumab_cds.web.visit_page import (
+    STEP_ACTIONS,
+    Refusal,
+    infusion_day_page,
+    visit_page,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,24 +112,35 @@ Clinician = Annotated[Principal, _as(Step.SCREENING)]
 
 @router.post("/infusion-day/visits")
 async def open_visit(request: Request, clinic: ClinicDep, principal: Clinician) -> Response:
-    """Open today's visit for a patient (by id) and go to it."""
+    """Open today's visit for a patient (by id, or by MRN) and go to it."""
     form = await request.form()
-    patient_id = form.get("patient_id")
-    patient_id = patient_id.strip() if isinstance(patient_id, str) else ""
+    typed = form.get("patient_id")
+    typed = typed.strip() if isinstance(typed, str) else ""
     try:
-        view = clinic.infusion_day.open(patient_id)
+        view = clinic.infusion_day.open(_patient_id(clinic, typed))
     except (WorkflowRefused, UnknownPatient, InvalidInput) as error:
         refusal = _refusal(Step.SCREENING, error)
-        context = {
-            "rows": clinic.infusion_day.of_day(),
-            "today": clinic.context.today(),
-            "may_open": True,
-            "local": lambda m: local(m, clinic.context.tz),
-            "patient_id": patient_id,
-            "refusal": refusal,
-        }
-        return render(request, "infusion_day.html", context, status=422, active="infusion-day")
+        return infusion_day_page(
+            request, clinic, principal, patient_id=typed, refusal=refusal, status=422
+        )
     return RedirectResponse(f"/visits/{quote(view.visit.id)}", status_code=303)
+
+
+def _patient_id(clinic: Clinic, typed: str) -> str:
+    """The patient's id as typed, or the id of the one patient with exactly this MRN."""
+    if not typed:
+        return typed
+    try:
+        clinic.patients.patient(typed)
+        return typed
+    except UnknownPatient:
+        pass
+    found = [
+        listing.patient.id
+        for listing in clinic.patients.search(typed, 1, 10).items
+        if listing.patient.mrn == typed
+    ]
+    return found[0] if len(found) == 1 else typed
 
 
 @router.post("/visits/{visit_id}/screening")

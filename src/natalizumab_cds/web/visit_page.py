@@ -122,19 +122,43 @@ def _seconds(view: VisitView, name: str) -> float | None:
     return None if value is None else float(value.total_seconds())
 
 
-@router.get("/infusion-day", response_class=HTMLResponse)
-def infusion_day(request: Request, clinic: ClinicDep, principal: Reader) -> HTMLResponse:
-    """Today's visits, and a form to open one for a patient."""
+#: Rows of the "due today" list on the infusion-day page (the worklist has the rest).
+DUE_SHOWN = 100
+
+
+def infusion_day_page(
+    request: Request,
+    clinic: Clinic,
+    principal: Principal,
+    *,
+    patient_id: str = "",
+    refusal: Refusal | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """Today's visits, the infusions due today with a button to open each, the open form."""
     rows = clinic.infusion_day.of_day()
+    visits = {view.visit.patient: view for view, _ in rows}  # oldest first: the latest wins
+    due = clinic.worklist.entries(
+        days=1, kinds=["infusion"], sort=[("due", False), ("name", False)], size=DUE_SHOWN
+    )
     context = {
         "rows": rows,
+        "due": [(entry, visits.get(entry.patient_id)) for entry in due.items],
+        "due_total": due.total,
         "today": clinic.context.today(),
         "may_open": principal.may(Action.RECORD_SCREENING),
         "local": lambda moment: local(moment, clinic.context.tz),
-        "patient_id": request.query_params.get("patient", ""),
-        "refusal": None,
+        "patient_id": patient_id,
+        "refusal": refusal,
     }
-    return render(request, "infusion_day.html", context, active="infusion-day")
+    return render(request, "infusion_day.html", context, status=status, active="infusion-day")
+
+
+@router.get("/infusion-day", response_class=HTMLResponse)
+def infusion_day(request: Request, clinic: ClinicDep, principal: Reader) -> HTMLResponse:
+    """Today's visits, the infusions due today, and a form to open a visit."""
+    typed = request.query_params.get("patient", "")
+    return infusion_day_page(request, clinic, principal, patient_id=typed[:64])
 
 
 @router.get("/visits/{visit_id}", response_class=HTMLResponse)
