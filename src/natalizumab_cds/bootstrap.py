@@ -29,7 +29,7 @@ from natalizumab_cds.interop.cds_hooks.service import CdsHooksService
 from natalizumab_cds.interop.cds_hooks.tokens import TokenVerifier
 from natalizumab_cds.interop.fhir.export import FhirExporter
 from natalizumab_cds.interop.fhir.record_format import FhirRecordFormat
-from natalizumab_cds.interop.fhir.synthetic import synthesize
+from natalizumab_cds.interop.fhir.synthetic import demo_clinic
 from natalizumab_cds.interop.hl7v2 import Hl7Endpoint, OruReader
 from natalizumab_cds.persistence import migrate
 from natalizumab_cds.persistence.cds_hooks_store import SqlFeedbackLog, SqlReplayCache
@@ -97,7 +97,7 @@ def load_demo_clinic(
     """Fill an empty clinic with synthetic patients dated up to now; None if not empty."""
     if clinic.patients.search(None, 1, 1).total:
         return None
-    bundles = synthesize(patients, seed, clinic.context.now())
+    bundles = demo_clinic(patients, seed, clinic.context.now())
     sources = ((f"synthetic patient {index}", bundle) for index, bundle in enumerate(bundles))
     return clinic.importer.many(sources, on_progress)
 

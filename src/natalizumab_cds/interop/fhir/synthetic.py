@@ -28,6 +28,7 @@ __all__ = [
     "SCENARIO_RULES",
     "SCENARIO_SYSTEM",
     "choose_scenario",
+    "demo_clinic",
     "synthesize",
     "synthesize_patient",
     "ten_year_patient",
@@ -147,6 +148,28 @@ def synthesize(patients: int, seed: int, anchor: datetime) -> Iterator[dict[str,
     """The Bundles of patients 0 .. ``patients`` - 1, scenarios chosen by index and seed."""
     for index in range(patients):
         yield synthesize_patient(index, seed, anchor)
+
+
+#: Days of the infusion cycle over which the demo clinic's routine patients are spread.
+CYCLE_DAYS = 28
+
+
+def demo_clinic(patients: int, seed: int, now: datetime) -> Iterator[dict[str, Any]]:
+    """The demo clinic: ``synthesize`` with routine patients spread over the cycle.
+
+    With every patient anchored at ``now`` the whole clinic would be due for an
+    infusion today. A routine patient ``i`` is anchored ``i mod 28`` days ahead
+    instead: their last infusion was ``28 - i mod 28`` days ago and the next is
+    due that many days from today, so each day has its handful, as in a real
+    infusion centre. Nothing is dated after ``now`` (a routine record's events all
+    fall on infusion days, the latest a day or more ago). Patients with a problem
+    keep their scenario's moment at ``now``: each kind of finding shows on the
+    infusion day.
+    """
+    for index in range(patients):
+        scenario = choose_scenario(index, seed)
+        days_ahead = index % CYCLE_DAYS if scenario == ROUTINE else 0
+        yield synthesize_patient(index, seed, now + timedelta(days=days_ahead), scenario)
 
 
 def ten_year_patient(seed: int, anchor: datetime) -> dict[str, Any]:
