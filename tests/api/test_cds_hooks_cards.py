@@ -7,8 +7,9 @@ and every call carries a JWT signed by the test EHR's key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -278,3 +279,19 @@ def test_the_deprecated_medication_prescribe_hook_answers_as_order_sign(cds: Cds
     )
 
     assert cards_for(cds, prescribed) == cards_for(cds, signed)
+
+
+def test_a_chart_opened_between_infusions_is_assessed_for_the_next_one(cds: Cds) -> None:
+    """Not "on hold: too soon" on every chart opened mid-cycle: "fine for the next one"."""
+    record = a_record("too-soon")
+
+    ordered_now = cards_for(cds, an_order_sign(record, planned=None))
+    opened = cards_for(cds, a_patient_view(record))
+
+    assert card_of(ordered_now, "dosing.too-soon")["indicator"] == "critical"
+    assert all(c["source"].get("topic", {}).get("code") != "dosing.too-soon" for c in opened)
+    found = re.search(r"assessed at (\S+)", summary_of(opened)["detail"])
+    assert found is not None
+    assessed = datetime.fromisoformat(found.group(1))
+    assert ANCHOR + timedelta(days=1) <= assessed <= ANCHOR + timedelta(days=28)
+    assert assessed.time() == ANCHOR.time()  # the due date, at the time of the call

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.worklist_query import EntryKind
+from natalizumab_cds.bootstrap import DEMO_SEED, load_demo_clinic
 from natalizumab_cds.domain.errors import InvalidInput
-from tests.clinic_db import NOW, FakeClock, a_patient
+from natalizumab_cds.interop.fhir.synthetic import ROUTINE, choose_scenario
+from tests.clinic_db import NOW, FakeClock, a_patient, resources_of
 
 TODAY = NOW.date()
 
@@ -133,3 +138,57 @@ def test_every_row_carries_the_patients_name_mrn_and_day_assessed(
 
     assert {e.kind for e in page.items} == set(EntryKind)
     assert all(e.name and e.mrn and e.assessed_on == TODAY for e in page.items)
+
+
+def _infused(bundle: dict[str, Any], days_ago: int) -> dict[str, Any]:
+    """The bundle with one more completed infusion, ``days_ago`` days before ``NOW``."""
+    last = resources_of(bundle, "MedicationAdministration")[-1]
+    extra = copy.deepcopy(last)
+    start = NOW - timedelta(days=days_ago)
+    extra["id"] = f"{last['id']}-extra"
+    extra["effectivePeriod"] = {
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=1)).isoformat(),
+    }
+    bundle["entry"].append({"resource": extra})
+    return bundle
+
+
+def test_a_patient_mid_cycle_is_not_on_hold_for_being_mid_cycle(clinic: Clinic) -> None:
+    """The worklist's decision is for the next infusion, on its due date."""
+    clinic.importer.one(_infused(a_patient(0), days_ago=10))
+
+    now = clinic.patients.assessment("p0")  # may she be infused right now? no: too soon
+    assert now.decision == "hold"
+    assert [f.rule for f in now.findings if f.effect.value == "hold"] == ["dosing.too-soon"]
+    _, summary = clinic.patients.patient("p0")
+    assert summary is not None
+    assert (summary.decision, summary.attention) == ("proceed", ())  # for the 18th day from now
+    assert ("p0", "decision", None) not in _rows(clinic)
+    (infusion,) = clinic.worklist.entries(days=28, kinds=["infusion"], size=0).items
+    assert (infusion.due, infusion.decision) == (TODAY + timedelta(days=18), "proceed")
+
+
+def test_a_real_hold_still_shows_mid_cycle(clinic: Clinic) -> None:
+    clinic.importer.one(_infused(a_patient(1, "liver-elevated"), days_ago=5))
+
+    (held,) = clinic.worklist.entries(kinds=["decision"], size=0).items
+    assert (held.patient_id, held.decision) == ("p1", "hold")
+    assert "liver.elevated" in held.attention
+    assert "dosing.too-soon" not in held.attention
+
+
+def test_the_demo_clinics_infusions_are_spread_over_the_four_week_cycle(clinic: Clinic) -> None:
+    """A real centre has a handful due each day, not the whole clinic today."""
+    load_demo_clinic(clinic, patients=84)
+
+    due = clinic.worklist.entries(days=28, kinds=["infusion"], size=0).items
+    routine = {f"p{i}" for i in range(84) if choose_scenario(i, DEMO_SEED) == ROUTINE}
+    days = Counter(e.due for e in due if e.patient_id in routine)
+    assert sum(days.values()) == len(routine)
+    assert len(days) >= 20  # routine infusions on most days of the cycle, a few a day
+    assert max(days.values()) <= 4
+    assert all(day is not None and TODAY <= day < TODAY + timedelta(days=28) for day in days)
+    holds = clinic.worklist.entries(kinds=["decision"], size=0).items
+    assert holds  # every kind of problem is still there, on the day
+    assert all("dosing.too-soon" not in e.attention for e in holds)

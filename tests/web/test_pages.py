@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from natalizumab_cds.application.clinic import Clinic
-from natalizumab_cds.application.security.permissions import Role
+from natalizumab_cds.application.security.permissions import Action, Role
+from natalizumab_cds.bootstrap import as_operator
+from natalizumab_cds.interop.fhir.synthetic import ROUTINE, synthesize_patient
 from natalizumab_cds.web import worklist_page
+from tests.clinic_db import NOW, SEED
 from tests.security.in_process import InProcessClient
 from tests.web.conftest import page_csrf, scenario_patient
 
@@ -261,3 +265,23 @@ def test_a_long_list_is_read_page_by_page_with_its_filters_kept(
     assert f"(page {last} of {last})" in beyond
     assert 'rel="next"' not in beyond
     assert f"(page 1 of {last})" in client.get("/?window=today&show=monitoring&page=x").text
+
+
+def test_a_patient_mid_cycle_shows_the_decision_now_and_for_the_next_infusion(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    bundle = synthesize_patient(907, SEED, NOW + timedelta(days=18), ROUTINE)  # infused 10 days ago
+    as_operator(web_clinic, Action.IMPORT_RECORDS).importer.one(bundle)
+    text = signed_in(Role.NURSE).get("/patients/p907").text
+    banner = text[
+        text.index('id="decision"') : text.index("</section>", text.index('id="decision"'))
+    ]
+    assert "HOLD" in banner.split('id="next-infusion"')[0]  # now: too soon
+    assert "dosing.too-soon" in text
+    due = (NOW + timedelta(days=18)).date().isoformat()
+    nxt = banner.split('id="next-infusion"')[1]
+    assert f"Next infusion, due {due}:" in nxt
+    assert "PROCEED" in nxt
+    assert "the worklist shows this decision" in nxt
+    routine = signed_in(Role.NURSE).get("/patients/p0").text  # due today: one decision only
+    assert 'id="next-infusion"' not in routine

@@ -19,7 +19,7 @@ from natalizumab_cds.application.records import (
     StoredResource,
     Summary,
 )
-from natalizumab_cds.domain.assessment import Assessment, assess
+from natalizumab_cds.domain.assessment import Assessment, assess, next_infusion_moment
 from natalizumab_cds.domain.errors import InvalidInput
 from natalizumab_cds.domain.findings import Effect
 from natalizumab_cds.domain.protocol import Protocol
@@ -49,6 +49,16 @@ class ClinicContext:
     def assess(self, timeline: Timeline, at: datetime) -> Assessment:
         return assess(timeline, self.protocol, at, self.tz)
 
+    def assess_next_infusion(self, timeline: Timeline, now: Assessment) -> Assessment:
+        """The assessment for the patient's next infusion, given the one made now.
+
+        When the next infusion is due after today, the record is assessed on its
+        due date (at this time of day): "may she have it then, on what we know
+        today?". Otherwise (due today, overdue, no infusion yet) it is ``now``.
+        """
+        moment = next_infusion_moment(now, self.tz)
+        return now if moment is None else self.assess(timeline, moment)
+
     def decisions(
         self, patient_id: str, resources: Iterable[StoredResource]
     ) -> list[ClinicianDecision]:
@@ -68,8 +78,12 @@ class ClinicContext:
         resources: Sequence[StoredResource],
         timeline: Timeline | None = None,
     ) -> Summary:
-        """The summary row of a record assessed now.
+        """The summary row of a record: its decision for the next infusion.
 
+        The decision and the findings that need attention are those of the
+        patient's next infusion (``assess_next_infusion``): a patient infused
+        ten days ago is not "on hold" because it is too soon today. The monitoring
+        dues, the safety facts and the day it was assessed are as of now.
         A stored record that can no longer be read (say, after a protocol change)
         still gets a row, with no decision and the reason, so it shows on the
         worklist instead of vanishing from it.
@@ -78,7 +92,8 @@ class ClinicContext:
         try:
             if timeline is None:
                 timeline = self.timeline(resources)
-            assessment = self.assess(timeline, at)
+            now = self.assess(timeline, at)
+            assessment = self.assess_next_infusion(timeline, now)
         except InvalidInput as error:
             return Summary(
                 patient_id,
@@ -95,8 +110,14 @@ class ClinicContext:
             assessment,
             self.decisions(patient_id, resources),
             self.tz,
+            today=at.astimezone(self.tz).date(),
         )
-        return replace(summary, safety=safety_facts(timeline, self.protocol, at, self.tz))
+        return replace(
+            summary,
+            assessed_at=at,
+            dues=tuple(ItemDue(e.item.value, e.last, e.due) for e in now.monitoring),
+            safety=safety_facts(timeline, self.protocol, at, self.tz),
+        )
 
 
 def summary_of(
@@ -105,9 +126,14 @@ def summary_of(
     assessment: Assessment,
     decisions: Iterable[ClinicianDecision],
     tz: tzinfo,
+    today: date | None = None,
 ) -> Summary:
-    """Decision, findings that need attention, and every item's due date."""
-    today = assessment.at.astimezone(tz).date()
+    """Decision, findings that need attention, and every item's due date.
+
+    ``today`` (default: the assessment's day) is the day the row is made: a
+    caution counts as acknowledged when it was acknowledged that day.
+    """
+    today = today or assessment.at.astimezone(tz).date()
     attention = tuple(f.rule for f in assessment.findings if f.effect.rank >= Effect.CAUTION.rank)
     cautions = {f.rule for f in assessment.findings if f.effect is Effect.CAUTION}
     acknowledged = sorted(

@@ -22,7 +22,12 @@ from natalizumab_cds.domain.findings import (
 from natalizumab_cds.domain.protocol import Protocol
 from natalizumab_cds.domain.rules.catalogue import OVERRIDABLE, RULES
 from natalizumab_cds.domain.rules.rule import Context, Rule
-from natalizumab_cds.domain.schedule import ScheduleEntry, monitoring_schedule, overdue_findings
+from natalizumab_cds.domain.schedule import (
+    Item,
+    ScheduleEntry,
+    monitoring_schedule,
+    overdue_findings,
+)
 from natalizumab_cds.domain.timeline import Timeline
 
 
@@ -105,3 +110,18 @@ def apply_overrides(findings: list[Finding], overrides: Iterable[Override]) -> l
             )
         )
     return result
+
+
+def next_infusion_moment(assessment: Assessment, tz: tzinfo) -> datetime | None:
+    """The next infusion's due date at the assessment's time of day, if after its day.
+
+    What the worklist and a chart opened in the EHR ask about a patient between
+    infusions: not "may she be infused now?" (no: too soon) but "may she have the
+    next one when it is due?" None when it is due that day, overdue, or there is
+    no infusion schedule yet.
+    """
+    local = assessment.at.astimezone(tz)
+    for entry in assessment.monitoring:
+        if entry.item is Item.INFUSION and entry.due is not None and entry.due > local.date():
+            return datetime.combine(entry.due, local.timetz()).astimezone(assessment.at.tzinfo)
+    return None

@@ -54,10 +54,12 @@ def _page(
     except UnknownPatient as error:
         raise PageRefused(404, "Patient not on file", str(error)) from error
     uln = clinic.context.protocol.number("default_uln_alt")
+    ahead = clinic.context.assess_next_infusion(timeline, assessment)
     context: dict[str, Any] = {
         "entry": entry,
         "summary": summary,
         "assessment": assessment,
+        "ahead": ahead if ahead is not assessment else None,
         "findings": finding_views(assessment),
         "charts": charts_of(timeline, assessment.at, uln),
         "decisions": decisions,

@@ -1,6 +1,7 @@
 """What a hook call is about: whether it concerns natalizumab, and the moment to assess.
 
-- ``patient-view``: always, at the time of the call.
+- ``patient-view``: always, at the time of the call; between infusions (the next
+  one due after today) at that due date instead, see ``next_infusion_moment``.
 - ``order-sign`` (and its deprecated alias ``medication-prescribe``): only when a
   draft order is for natalizumab (a MedicationRequest or ServiceRequest coded
   with the protocol's natalizumab value set, or naming natalizumab / Tysabri);
