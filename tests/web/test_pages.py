@@ -276,7 +276,9 @@ def test_a_patient_mid_cycle_shows_the_decision_now_and_for_the_next_infusion(
     banner = text[
         text.index('id="decision"') : text.index("</section>", text.index('id="decision"'))
     ]
-    assert "HOLD" in banner.split('id="next-infusion"')[0]  # now: too soon
+    now = banner.split('id="next-infusion"')[0]
+    assert "Infusion now:" in now
+    assert "HOLD" in now  # too soon for an infusion today
     assert "dosing.too-soon" in text
     due = (NOW + timedelta(days=18)).date().isoformat()
     nxt = banner.split('id="next-infusion"')[1]
