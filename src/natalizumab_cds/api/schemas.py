@@ -51,12 +51,19 @@ class PageOut(BaseModel, Generic[T]):
     total: int
 
 
+#: What a summary's decision answers (docs/service.md, "Whose decision").
+NEXT_INFUSION_DECISION = (
+    "The decision for the patient's next infusion: on its due date when that is after "
+    "today (with today's data), else now; null if the record could not be assessed"
+)
+
+
 class PatientOut(BaseModel):
     id: str
     mrn: str | None
     name: str
     birth_date: date | None
-    decision: str | None = None
+    decision: str | None = Field(default=None, description=NEXT_INFUSION_DECISION)
     next_infusion_due: date | None = None
 
     @classmethod
@@ -84,7 +91,7 @@ class ItemDueOut(BaseModel):
 
 
 class SummaryOut(BaseModel):
-    decision: str | None
+    decision: str | None = Field(description=NEXT_INFUSION_DECISION)
     assessed_at: datetime
     protocol_version: str
     attention: list[str]
@@ -169,7 +176,7 @@ class WorklistEntryOut(BaseModel):
     patient: str
     mrn: str | None
     name: str
-    decision: str | None
+    decision: str | None = Field(description=NEXT_INFUSION_DECISION)
     item: str | None
     due: date | None
     last: date | None
