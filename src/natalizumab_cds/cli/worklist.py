@@ -24,7 +24,10 @@ _STYLE = {"discontinue": "bold white on red", "hold": "bold red", "caution": "ye
 @app.command()
 def worklist(
     days: Annotated[int, typer.Option(min=1, max=366, help="Infusion window, 1 = today")] = 7,
-    decision: Annotated[list[Decision] | None, typer.Option(help="Only these decisions")] = None,
+    decision: Annotated[
+        list[Decision] | None,
+        typer.Option(help="Only these decisions (each patient's, for their next infusion)"),
+    ] = None,
     item: Annotated[list[Item] | None, typer.Option(help="Only these items")] = None,
     status: Annotated[list[DueStatus] | None, typer.Option(help="Only these statuses")] = None,
     kind: Annotated[list[EntryKind] | None, typer.Option(help="Only these reasons")] = None,
