@@ -28,8 +28,9 @@ from typing import Any
 
 from natalizumab_cds.application.report import assessment_to_dict
 from natalizumab_cds.bootstrap import active_protocol, clinic_tz
-from natalizumab_cds.domain.assessment import Assessment, next_infusion_moment
+from natalizumab_cds.domain.assessment import Assessment
 from natalizumab_cds.domain.assessment import assess as _assess
+from natalizumab_cds.domain.assessment import assess_next_infusion as _next
 from natalizumab_cds.domain.errors import InvalidInput
 from natalizumab_cds.domain.findings import Decision, Effect, Finding
 from natalizumab_cds.interop.fhir.reader import read_bundle
@@ -77,9 +78,7 @@ def assess_next_infusion(
     protocol = active_protocol()
     zone = tz or clinic_tz()
     timeline = read_bundle(bundle, protocol)
-    now = _assess(timeline, protocol, moment, zone)
-    ahead = next_infusion_moment(now, zone)
-    return now if ahead is None else _assess(timeline, protocol, ahead, zone)
+    return _next(timeline, protocol, _assess(timeline, protocol, moment, zone), zone)
 
 
 def to_json(assessment: Assessment) -> dict[str, Any]:

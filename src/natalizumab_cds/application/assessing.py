@@ -19,7 +19,7 @@ from natalizumab_cds.application.records import (
     StoredResource,
     Summary,
 )
-from natalizumab_cds.domain.assessment import Assessment, assess, next_infusion_moment
+from natalizumab_cds.domain.assessment import Assessment, assess, assess_next_infusion
 from natalizumab_cds.domain.errors import InvalidInput
 from natalizumab_cds.domain.findings import Effect
 from natalizumab_cds.domain.protocol import Protocol
@@ -56,8 +56,7 @@ class ClinicContext:
         due date (at this time of day): "may she have it then, on what we know
         today?". Otherwise (due today, overdue, no infusion yet) it is ``now``.
         """
-        moment = next_infusion_moment(now, self.tz)
-        return now if moment is None else self.assess(timeline, moment)
+        return assess_next_infusion(timeline, self.protocol, now, self.tz)
 
     def decisions(
         self, patient_id: str, resources: Iterable[StoredResource]

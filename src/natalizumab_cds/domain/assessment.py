@@ -125,3 +125,12 @@ def next_infusion_moment(assessment: Assessment, tz: tzinfo) -> datetime | None:
         if entry.item is Item.INFUSION and entry.due is not None and entry.due > local.date():
             return datetime.combine(entry.due, local.timetz()).astimezone(assessment.at.tzinfo)
     return None
+
+
+def assess_next_infusion(
+    timeline: Timeline, protocol: Protocol, now: Assessment, tz: tzinfo
+) -> Assessment:
+    """The assessment for the next infusion, given the one made now (``now`` itself
+    unless the next infusion is due after ``now``'s day: then on its due date)."""
+    moment = next_infusion_moment(now, tz)
+    return now if moment is None else assess(timeline, protocol, moment, tz)

@@ -24,7 +24,7 @@ from natalizumab_cds.application.cds_hooks import (
     FeedbackOutcome,
     record_feedback,
 )
-from natalizumab_cds.domain.assessment import assess, next_infusion_moment
+from natalizumab_cds.domain.assessment import assess, assess_next_infusion
 from natalizumab_cds.domain.protocol import Protocol
 from natalizumab_cds.interop.cds_hooks.cards import render_cards
 from natalizumab_cds.interop.cds_hooks.discovery import discovery
@@ -91,9 +91,7 @@ class CdsHooksService:
         at = focus.planned or self.clock()
         assessment = assess(timeline, self.protocol, at, self.tz)
         if hook is Hook.PATIENT_VIEW:  # a chart opened between infusions: the next one
-            ahead = next_infusion_moment(assessment, self.tz)
-            if ahead is not None:
-                assessment = assess(timeline, self.protocol, ahead, self.tz)
+            assessment = assess_next_infusion(timeline, self.protocol, assessment, self.tz)
         show_warnings = hook is Hook.PATIENT_VIEW
         return CdsResponse(
             cards=render_cards(assessment, self.protocol, self.tz, show_warnings=show_warnings)
