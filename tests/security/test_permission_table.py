@@ -24,6 +24,7 @@ EXPECTED: dict[str, set[str]] = {
     "read-worklist": {P, N, PH, R},
     "import-records": {P, N, A},
     "record-lab-results": {P, N},
+    "record-clinical-results": {P, N},
     "resolve-lab-messages": {P, N},
     "record-screening": {P, N},
     "record-administration": {P, N},

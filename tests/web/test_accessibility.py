@@ -6,9 +6,10 @@ run with its WCAG 2.0 / 2.1 / 2.2 A and AA rules plus its best practices. Any
 violation fails the test with the rule, its impact and the elements it found.
 Pages are read as the people who use them: the worklist, a patient with a hold
 and charts, the infusion day, a visit's forms as the nurse and the pharmacist
-(also with a refusal beside a form), the reaction form, the safety report and
-the sign-in page. Patients (synthetic): p33 pediatric (read only), p913 (this
-module's own visit).
+(also with a refusal beside a form), the reaction form, the antibody / MRI /
+relapse forms with a refusal, the safety report and the sign-in page. Patients
+(synthetic): p33 pediatric (read only), p913 (this module's own visit), p914
+(gets an MRI read).
 """
 
 from __future__ import annotations
@@ -105,6 +106,26 @@ def test_a_visits_forms_and_refusals_have_no_violations(
         assert violations(pharmacy) == []  # the refusal beside the form
     finally:
         context.close()
+
+
+def test_recording_an_mri_read_in_the_browser_refusal_first(page: Any, web_clinic: Clinic) -> None:
+    patient = own_patient(web_clinic, 914)
+    sign_in_page(page, Role.PHYSICIAN, next_=f"/patients/{patient}")
+    form = page.locator("#mri-entry")
+    form.get_by_label("Scan date").fill("2026-11-02")
+    form.get_by_label("New or enlarging T2 lesions").fill("3")
+    form.get_by_role("button", name="Record MRI read").click()
+    gd = page.locator("#mri-entry").get_by_label("Gadolinium-enhancing lesions")
+    assert gd.get_attribute("aria-invalid") == "true"
+    assert "0 if none" in page.locator("#mri-gd-error").inner_text()
+    assert violations(page) == []  # the refusal beside the field
+    assert page.locator("#mri-entry").get_by_label("Scan date").input_value() == "2026-11-02"
+    gd.fill("0")
+    page.locator("#mri-entry").get_by_role("button", name="Record MRI read").click()
+    page.wait_for_url(re.compile(f"/patients/{patient}[?]done=mri"))
+    assert "MRI read recorded" in page.content()
+    assert "mri.activity" in page.content()  # 3 new T2 lesions: disease activity
+    assert violations(page) == []
 
 
 def test_the_check_itself_finds_a_violation(page: Any) -> None:

@@ -1,7 +1,9 @@
 """The web pages in process: who may see them, who may post, and the CSRF rule.
 
 Patients used here (all synthetic): p0 routine, p2 elderly (a caution), p33 a
-second pediatric hold (never overridden here), p34 routine (gets a lab result).
+second pediatric hold (never overridden here), p34 routine (gets a lab result),
+p35 a liver hold (gets a positive antibody result), p36 routine (gets an MRI
+read), p37 routine (gets a relapse).
 """
 
 from __future__ import annotations
@@ -194,6 +196,103 @@ def test_pharmacists_may_read_but_not_record_lab_results(signed_in: SignedIn) ->
     token = page_csrf(client, "/patients/p0")
     answer = client.post("/patients/p0/labs", data=lab(token))
     assert answer.status_code == 403
+
+
+def clinical(token: str, **fields: str) -> dict[str, str]:
+    return {"csrf_token": token, "date": "2026-11-20", **fields}
+
+
+def test_a_positive_antibody_result_entered_on_the_page_asks_for_a_retest(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    assert web_clinic.patients.assessment("p35").finding("antibody.positive-unconfirmed") is None
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/patients/p35")
+    answer = client.post("/patients/p35/results/antibody", data=clinical(token, result="positive"))
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].endswith("#antibody-entry")
+    page = client.get(answer.headers["location"]).text
+    assert "Antibody result recorded" in page
+    assert "anti-natalizumab antibody positive" in page
+    finding = web_clinic.patients.assessment("p35").finding("antibody.positive-unconfirmed")
+    assert finding is not None
+    assert finding.effect.value == "caution"
+
+
+def test_an_mri_read_entered_on_the_page_counts_as_disease_activity(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    client = signed_in(Role.PHYSICIAN)
+    token = page_csrf(client, "/patients/p36")
+    answer = client.post("/patients/p36/results/mri", data=clinical(token, gd="2", t2="0"))
+    assert answer.status_code == 303, answer.text
+    assessment = web_clinic.patients.assessment("p36")
+    assert assessment.finding("mri.activity") is not None
+    mri = next(m for m in assessment.monitoring if m.item.value == "mri")
+    assert mri.last is not None
+    assert mri.last.isoformat() == "2026-11-20"
+
+
+def test_a_relapse_entered_on_the_page_is_in_the_assessment(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/patients/p37")
+    answer = client.post("/patients/p37/results/relapse", data=clinical(token, date="2026-10-02"))
+    assert answer.status_code == 303, answer.text
+    finding = web_clinic.patients.assessment("p37").finding("relapse.recent")
+    assert finding is not None
+    assert "2026-10-02" in finding.summary
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "field", "words"),
+    [
+        ("mri", {"gd": "", "t2": "0"}, "gd", "0 if none"),  # blank is never read as 0
+        ("mri", {"gd": "1", "t2": "two"}, "t2", "not a whole number"),
+        ("mri", {"gd": "-1", "t2": "0"}, "gd", "not a whole number"),
+        ("mri", {"gd": "900", "t2": "0"}, "gd", "check the number"),
+        ("antibody", {}, "result", "positive or negative"),  # never assumed negative
+        ("antibody", {"result": "weak"}, "result", "positive or negative"),
+        ("relapse", {"date": "2027-01-01"}, "date", "in the future"),
+        ("relapse", {"date": "last week"}, "date", "YYYY-MM-DD"),
+    ],
+)
+def test_clinical_entry_refuses_what_it_cannot_record_and_records_nothing(
+    signed_in: SignedIn,
+    web_clinic: Clinic,
+    kind: str,
+    fields: dict[str, str],
+    field: str,
+    words: str,
+) -> None:
+    before = web_clinic.patients.history_and_assessment("p38")[0]
+    client = signed_in(Role.NURSE)
+    token = page_csrf(client, "/patients/p38")
+    answer = client.post(f"/patients/p38/results/{kind}", data=clinical(token, **fields))
+    assert answer.status_code == 422
+    error = rf'<p class="field-error" id="{kind}-{field}-error">([^<]*)</p>'
+    message = re.search(error, answer.text)
+    assert message is not None
+    assert words in message.group(1)
+    assert f'aria-describedby="{kind}-{field}-error"' in answer.text
+    for name, value in fields.items():  # what was typed comes back
+        if name != "result" and value:
+            assert f'value="{value}"' in answer.text
+    after = web_clinic.patients.history_and_assessment("p38")[0]
+    assert after.mris(NOW) == before.mris(NOW)
+    assert after.relapses(NOW) == before.relapses(NOW)
+
+
+def test_only_clinicians_may_record_clinical_results(signed_in: SignedIn) -> None:
+    client = signed_in(Role.PHARMACIST)
+    assert "Record an antibody test" not in client.get("/patients/p0").text
+    token = page_csrf(client, "/patients/p0")
+    answer = client.post("/patients/p0/results/relapse", data=clinical(token))
+    assert answer.status_code == 403
+    nurse = signed_in(Role.NURSE)
+    token = page_csrf(nurse, "/patients/p0")
+    assert nurse.post("/patients/p0/results/sodium", data=clinical(token)).status_code == 404
 
 
 def test_pages_carry_no_inline_script_or_style(signed_in: SignedIn) -> None:

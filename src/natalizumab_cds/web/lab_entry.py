@@ -32,6 +32,7 @@ ANALYTES: dict[str, tuple[str, str, str]] = {
     Analyte.NATALIZUMAB.value: ("Natalizumab concentration", LOCAL, "natalizumab-concentration"),
     Analyte.EDSS.value: ("EDSS score", LOCAL, "edss"),
 }
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 FIELDS = ("analyte", "value", "unit", "date", "low", "high")
 
 
@@ -80,17 +81,18 @@ def _number(form: LabForm, name: str, *, required: bool) -> float | None:
     return value
 
 
-def _day(form: LabForm, today: date) -> date | None:
-    raw = form.values.get("date", "").strip()
+def past_day(
+    values: dict[str, str], errors: dict[str, str], today: date, what: str = "the sample was taken"
+) -> date | None:
+    """The ``date`` field as a day no later than today; else a message in ``errors``."""
+    raw = values.get("date", "").strip()
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        form.errors["date"] = "Enter the date the sample was taken, as YYYY-MM-DD."
+        errors["date"] = f"Enter the date {what}, as YYYY-MM-DD."
         return None
     if day > today:
-        form.errors["date"] = (
-            f"The date is in the future: it must be {today.isoformat()} or earlier."
-        )
+        errors["date"] = f"The date is in the future: it must be {today.isoformat()} or earlier."
         return None
     return day
 
@@ -102,42 +104,44 @@ def check(form: LabForm, today: date) -> None:
     _number(form, "value", required=True)
     if not form.values.get("unit", "").strip():
         form.errors["unit"] = "Enter the unit the lab reported, e.g. U/L."
-    _day(form, today)
+    past_day(form.values, form.errors, today)
     low = _number(form, "low", required=False)
     high = _number(form, "high", required=False)
     if low is not None and high is not None and low >= high:
         form.errors["high"] = "The upper limit must be above the lower limit."
 
 
+def recorded_observation(
+    system: str, code: str, category: str, patient_id: str, day: date, tz: tzinfo
+) -> dict[str, Any]:
+    """A final FHIR R4 Observation for ``patient_id`` dated ``day`` (midnight, clinic time).
+
+    The id is new each time: a form records a new result, never a new version.
+    """
+    category_coding = {"system": OBSERVATION_CATEGORY, "code": category}
+    return {
+        "resourceType": "Observation",
+        "id": f"web-{uuid.uuid4().hex[:16]}",
+        "status": "final",
+        "category": [{"coding": [category_coding]}],
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": datetime.combine(day, time(0, 0), tz).isoformat(),
+    }
+
+
 def observation(form: LabForm, patient_id: str, tz: tzinfo) -> dict[str, Any]:
     """The checked form as a FHIR R4 Observation for ``patient_id``."""
     _, system, code = ANALYTES[form.values["analyte"]]
     unit = form.values["unit"].strip()
-    sampled = datetime.combine(date.fromisoformat(form.values["date"]), time(0, 0), tz)
+    day = date.fromisoformat(form.values["date"])
 
     def quantity(name: str) -> dict[str, Any]:
         value = float(form.values[name].strip().replace(",", "."))
         return {"value": value, "unit": unit, "system": UCUM, "code": unit}
 
-    resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": f"web-{uuid.uuid4().hex[:16]}",
-        "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "laboratory",
-                    }
-                ]
-            }
-        ],
-        "code": {"coding": [{"system": system, "code": code}]},
-        "subject": {"reference": f"Patient/{patient_id}"},
-        "effectiveDateTime": sampled.isoformat(),
-        "valueQuantity": quantity("value"),
-    }
+    resource = recorded_observation(system, code, "laboratory", patient_id, day, tz)
+    resource["valueQuantity"] = quantity("value")
     bounds = {k: quantity(n) for k, n in (("low", "low"), ("high", "high")) if form.values[n]}
     if bounds:
         resource["referenceRange"] = [bounds]

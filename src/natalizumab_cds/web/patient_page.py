@@ -1,4 +1,4 @@
-"""The patient page ``/patients/{id}`` and its forms: acknowledge, override, lab result.
+"""The patient page ``/patients/{id}`` and its forms: acknowledge, override, results.
 
 The page reads through the same use cases as ``GET /api/patients/{id}/…``; the
 forms post to the decisions and import use cases under their own actions, so a
@@ -21,7 +21,7 @@ from natalizumab_cds.application.errors import DecisionRefused, NotOverridable, 
 from natalizumab_cds.application.records import DecisionKind
 from natalizumab_cds.application.security.permissions import Action, Principal
 from natalizumab_cds.domain.errors import InvalidInput
-from natalizumab_cds.web import lab_entry
+from natalizumab_cds.web import clinical_entry, lab_entry
 from natalizumab_cds.web.pages import PageRefused, page_requires, render
 from natalizumab_cds.web.patient_view import charts_of, finding_views
 
@@ -32,6 +32,7 @@ NOTICES = {
     "acknowledged": "Caution acknowledged for today.",
     "overridden": "Override recorded: the finding stays visible, marked overridden.",
     "lab": "Lab result recorded; the assessment below includes it.",
+    **{key: kind.notice for key, kind in clinical_entry.KINDS.items()},
 }
 
 
@@ -43,6 +44,7 @@ def _page(
     *,
     status: int = 200,
     lab: lab_entry.LabForm | None = None,
+    clinical: clinical_entry.ClinicalForm | None = None,
     refusal: str = "",
     override_errors: dict[str, str] | None = None,
     notice: str = "",
@@ -55,6 +57,9 @@ def _page(
         raise PageRefused(404, "Patient not on file", str(error)) from error
     uln = clinic.context.protocol.number("default_uln_alt")
     ahead = clinic.context.assess_next_infusion(timeline, assessment)
+    clinical_forms = clinical_entry.blank_forms(clinic.context.today())
+    if clinical is not None:
+        clinical_forms[clinical.kind.key] = clinical
     context: dict[str, Any] = {
         "entry": entry,
         "summary": summary,
@@ -70,6 +75,8 @@ def _page(
         "may_acknowledge": principal.may(Action.ACKNOWLEDGE_CAUTION),
         "may_override": principal.may(Action.OVERRIDE_FINDING),
         "may_record_labs": principal.may(Action.RECORD_LAB_RESULTS),
+        "clinical_forms": clinical_forms,
+        "may_record_clinical": principal.may(Action.RECORD_CLINICAL_RESULTS),
         "refusal": refusal,
         "override_errors": override_errors or {},
         "notice": NOTICES.get(notice, ""),
@@ -156,3 +163,35 @@ def record_lab_result(
     if form.errors:
         return _page(request, clinic, patient_id, principal, status=422, lab=form)
     return _done(patient_id, "lab", "lab-entry")
+
+
+@router.post("/{patient_id}/results/{kind}", response_class=HTMLResponse)
+def record_clinical_result(
+    request: Request,
+    clinic: ClinicDep,
+    patient_id: str,
+    kind: str,
+    principal: Annotated[Principal, page_requires(Action.RECORD_CLINICAL_RESULTS)],
+    date: Annotated[str, Form(max_length=40)] = "",
+    result: Annotated[str, Form(max_length=40)] = "",
+    gd: Annotated[str, Form(max_length=40)] = "",
+    t2: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Record an antibody result, an MRI read or a relapse; messages next to wrong fields."""
+    known = clinical_entry.KINDS.get(kind)
+    if known is None:
+        raise PageRefused(404, "No such form", f"there is no form for {kind!r} results")
+    typed = {"date": date, "result": result, "gd": gd, "t2": t2}
+    form = clinical_entry.ClinicalForm.typed(known, typed)
+    clinical_entry.check(form, clinic.context.today())
+    if not form.errors:
+        resource = clinical_entry.observation(form, patient_id, clinic.context.tz)
+        try:
+            clinic.importer.one(resource)
+        except UnknownPatient as error:
+            raise PageRefused(404, "Patient not on file", str(error)) from error
+        except InvalidInput as error:
+            form.errors[clinical_entry.field_of(form, str(error))] = lab_entry.plain(str(error))
+    if form.errors:
+        return _page(request, clinic, patient_id, principal, status=422, clinical=form)
+    return _done(patient_id, known.key, f"{known.key}-entry")

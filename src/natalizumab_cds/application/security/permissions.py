@@ -28,6 +28,7 @@ class Action(StrEnum):
     READ_WORKLIST = "read-worklist"
     IMPORT_RECORDS = "import-records"
     RECORD_LAB_RESULTS = "record-lab-results"
+    RECORD_CLINICAL_RESULTS = "record-clinical-results"  # antibody test, MRI read, relapse
     RESOLVE_LAB_MESSAGES = "resolve-lab-messages"
     RECORD_SCREENING = "record-screening"
     RECORD_ADMINISTRATION = "record-administration"
@@ -55,6 +56,7 @@ ALLOWED: Mapping[Action, frozenset[Role]] = {
     Action.READ_WORKLIST: _READERS,
     Action.IMPORT_RECORDS: _CLINICIANS | _ADMIN,  # administrators run bulk loads
     Action.RECORD_LAB_RESULTS: _CLINICIANS,
+    Action.RECORD_CLINICAL_RESULTS: _CLINICIANS,
     Action.RESOLVE_LAB_MESSAGES: _CLINICIANS,  # dead letters hold patient data
     Action.RECORD_SCREENING: _CLINICIANS,
     Action.RECORD_ADMINISTRATION: _CLINICIANS,
