@@ -6,6 +6,7 @@ import getpass
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from natalizumab_cds.application.assessing import ClinicContext
@@ -32,6 +33,7 @@ from natalizumab_cds.interop.fhir.record_format import FhirRecordFormat
 from natalizumab_cds.interop.fhir.synthetic import demo_clinic
 from natalizumab_cds.interop.hl7v2 import Hl7Endpoint, OruReader
 from natalizumab_cds.persistence import migrate
+from natalizumab_cds.persistence.backup import BackupReport, backup_sqlite
 from natalizumab_cds.persistence.cds_hooks_store import SqlFeedbackLog, SqlReplayCache
 from natalizumab_cds.persistence.database import SqlDatabase
 from natalizumab_cds.persistence.engine import database_engine
@@ -72,6 +74,11 @@ def upgrade_database(database_url: str | None = None) -> None:
         migrate.upgrade(engine)
     finally:
         engine.dispose()
+
+
+def backup_database(database_url: str | None, destination: Path) -> BackupReport:
+    """A checked copy of the configured (or given) SQLite database in a new file."""
+    return backup_sqlite(database_url or get_settings().database_url, destination)
 
 
 def clinic_service(

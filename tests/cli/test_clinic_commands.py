@@ -113,3 +113,26 @@ def test_serve_demo_starts_the_api_on_a_synthetic_clinic_of_300_patients(tmp_pat
         assert clinic.worklist.entries(kinds=["decision"], size=0).items
     finally:
         clinic.database.close()
+
+
+def test_db_backup_writes_a_checked_copy_and_refuses_to_overwrite_it(tmp_path: Path) -> None:
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    _bundles(folder, ["routine-proceed", "liver-elevated"])
+    url = f"sqlite:///{tmp_path}/clinic.sqlite3"
+    assert _ntz("import", str(folder), "--database-url", url).returncode == 0
+    copy = tmp_path / "backups" / "clinic-monday.sqlite3"
+    copy.parent.mkdir()
+
+    first = _ntz("db", "backup", str(copy), "--database-url", url)
+    again = _ntz("db", "backup", str(copy), "--database-url", url)
+
+    assert first.returncode == 0, first.stderr
+    assert "2 patients" in first.stdout
+    assert "integrity check ok" in first.stdout
+    worklist = _ntz("worklist", "--days", "30", "--database-url", f"sqlite:///{copy}")
+    assert worklist.returncode == 0, worklist.stderr
+    assert "liver.elevated" in worklist.stdout  # the copy opens as the clinic it was
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
