@@ -183,7 +183,7 @@ def _due_rows(page: str) -> list[str]:
     return re.findall(r"<tr class=.*?</tr>", table[: table.index("</table>")], re.S)
 
 
-def test_the_day_lists_the_infusions_due_with_a_button_to_open_each(
+def test_the_day_lists_the_infusions_due_with_a_button_to_open_each_but_discontinued(
     signed_in: SignedIn, web_clinic: Clinic
 ) -> None:
     nurse = signed_in(Role.NURSE)
@@ -198,8 +198,16 @@ def test_the_day_lists_the_infusions_due_with_a_button_to_open_each(
         (row,) = [r for r in rows if f'href="/patients/{entry.patient_id}"' in r]
         assert (entry.decision or "").upper() in row
 
-    patient = due[0].patient_id
-    assert f'aria-label="Open a visit for {due[0].name}"' in page
+    stopped = [entry for entry in due if entry.decision == "discontinue"]
+    assert stopped  # the synthetic clinic has discontinued patients due
+    for entry in stopped:  # no visit to open for a patient who must not be infused
+        (row,) = [r for r in rows if f'href="/patients/{entry.patient_id}"' in r]
+        assert "Open visit</button>" not in row
+        assert "Do not infuse" in row or 'href="/visits/' in row  # or the visit that stopped
+
+    first = next(entry for entry in due if entry.decision != "discontinue")
+    patient = first.patient_id
+    assert f'aria-label="Open a visit for {first.name}"' in page
     opened = _post(nurse, "/infusion-day/visits", "/infusion-day", patient_id=patient)
     assert opened.status_code == 303
     visit = str(opened.headers["location"])
