@@ -13,8 +13,15 @@ from natalizumab_cds.application.security.passwords import Cost, Passwords
 from natalizumab_cds.application.security.permissions import Role, operator
 from natalizumab_cds.bootstrap import security_for
 from natalizumab_cds.domain.confidence import garwood, wilson
-from tests.api.safety_dataset import EXPOSURE_DAYS, safety_bundles
+from tests.api.safety_dataset import EXPOSURE_DAYS, for_patient, safety_bundles
 from tests.interop.cds_hooks.servers import LiveApp
+from tests.interop.fhir.builders import (
+    ANTIBODY_NEGATIVE,
+    ANTIBODY_POSITIVE,
+    a_drug_level,
+    an_antibody_result,
+    an_infusion,
+)
 
 
 @pytest.fixture
@@ -74,10 +81,45 @@ def test_each_measure_has_its_rate_interval_and_the_protocols_expected_rate(
     assert measures["monitoring-on-time"].expected is None
 
 
+def test_serum_levels_are_the_latest_on_treatment_of_treated_patients(
+    stocked_clinic: Clinic,
+) -> None:
+    positive, negative = stocked_clinic.safety.report().levels
+    assert (positive.key, positive.patients, positive.median) == ("with-antibodies", 1, 0.8)
+    assert positive.below_threshold == 1
+    assert positive.expected == pytest.approx(1.0)
+    assert (negative.key, negative.patients, negative.median) == ("without-antibodies", 1, 18.0)
+    assert negative.below_threshold == 0  # p3's level is left out: never treated
+    assert negative.expected == pytest.approx(17.0)
+
+
+def test_serum_levels_give_median_and_quartiles_per_antibody_group(clinic: Clinic) -> None:
+    at = "2026-11-10T08:00:00+00:00"
+    groups = {"n": [10.0, 14.0, 17.0, 20.0, 40.0], "a": [0.5, 3.0]}
+    for group, levels in groups.items():
+        for index, level in enumerate(levels):
+            pid = f"{group}{index}"
+            answer = ANTIBODY_NEGATIVE if group == "n" else ANTIBODY_POSITIVE
+            resources = (
+                an_infusion("2026-10-27T09:00:00+00:00", "2026-10-27T10:00:00+00:00"),
+                an_antibody_result(answer, at=at),
+                a_drug_level(level, at=at),
+            )
+            clinic.importer.one(for_patient(pid, f"MRN-{pid}", *resources))
+    positive, negative = clinic.safety.report().levels
+    assert (negative.patients, negative.median, negative.quartiles) == (5, 17.0, (14.0, 20.0))
+    assert negative.below_threshold == 0
+    assert positive.patients == 2
+    assert positive.median == pytest.approx(1.75)
+    assert positive.quartiles == pytest.approx((1.125, 2.375))
+    assert positive.below_threshold == 1
+
+
 def test_an_empty_clinic_reports_no_rates_rather_than_zeros(clinic: Clinic) -> None:
     report = clinic.safety.report()
     assert report.counts.patients == 0
     assert all(m.observed is None and m.interval is None for m in report.measures)
+    assert all(g.patients == 0 and g.median is None and g.quartiles is None for g in report.levels)
 
 
 @pytest.fixture
@@ -109,4 +151,7 @@ def test_the_api_serves_the_report_to_clinicians_only(api_for: dict[Role, httpx.
     assert severe["numerator"] == 1
     assert severe["denominator"] == 2
     assert 0 < severe["ci95_low"] < 0.5 < severe["ci95_high"] < 1
+    levels = {g["key"]: g for g in body["serum_levels"]}
+    assert levels["with-antibodies"]["median"] == 0.8
+    assert levels["without-antibodies"]["patients"] == 1
     assert api_for[Role.ADMINISTRATOR].get("/api/safety-report").status_code == 403

@@ -157,6 +157,9 @@ class FakeSummaries:
     def safety_counts(self, today: date) -> SafetyCounts:
         raise NotImplementedError("the safety report is SQL: see tests/api/test_safety_report.py")
 
+    def serum_levels(self) -> list[tuple[float, bool]]:
+        raise NotImplementedError("the safety report is SQL: see tests/api/test_safety_report.py")
+
 
 class FakeUnitOfWork:
     def __init__(self, state: ClinicState, conflicts: list[str]) -> None:

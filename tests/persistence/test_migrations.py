@@ -102,3 +102,30 @@ def test_the_summary_behind_revision_keeps_every_record_both_ways(
         assert uow.summaries.behind_records(10) == ["p2"]
     clinic.database.close()
     engine.dispose()
+
+
+def test_the_serum_levels_revision_has_every_summary_rebuilt_before_it_is_counted(
+    empty_database_url: str,
+) -> None:
+    """Rows summarised before the level column existed must not count as 'no level'."""
+    from alembic import command
+
+    from natalizumab_cds.bootstrap import clinic_service
+    from tests.api.safety_dataset import safety_bundles
+
+    engine = database_engine(empty_database_url)
+    migrate.upgrade(engine)
+    clinic = clinic_service(empty_database_url)
+    for bundle in safety_bundles():
+        clinic.importer.one(bundle)
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "summary_behind")
+    migrate.upgrade(engine)
+
+    report = clinic.safety.report()
+    assert report.counts.patients == 0  # not counted while not yet summarised for safety
+    assert [g.patients for g in report.levels] == [0, 0]
+    assert clinic.worklist.refresh() == 3
+    assert [g.median for g in clinic.safety.report().levels] == [0.8, 18.0]
+    clinic.database.close()
+    engine.dispose()

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from natalizumab_cds.api.access import require
 from natalizumab_cds.api.dependencies import ClinicDep
-from natalizumab_cds.application.safety_report import SafetyMeasure, SafetyReport
+from natalizumab_cds.application.safety_report import SafetyMeasure, SafetyReport, SerumLevels
 from natalizumab_cds.application.security.permissions import Action
 
 router = APIRouter(prefix="/api", tags=["safety report"])
@@ -50,6 +50,34 @@ class MeasureOut(BaseModel):
         )
 
 
+class SerumLevelsOut(BaseModel):
+    key: str = Field(description='"with-antibodies" or "without-antibodies" (ever positive or not)')
+    title: str
+    patients: int = Field(description="Treated patients of the group with a level on treatment")
+    median: float | None = Field(description="µg/mL; null when no patient has a level")
+    lower_quartile: float | None
+    upper_quartile: float | None
+    below_threshold: int
+    threshold: float = Field(description="µg/mL, the low_drug_level parameter")
+    expected: float = Field(description="µg/mL, the protocol's expected level")
+    expected_source: str
+
+    @classmethod
+    def of(cls, g: SerumLevels) -> SerumLevelsOut:
+        return cls(
+            key=g.key,
+            title=g.title,
+            patients=g.patients,
+            median=g.median,
+            lower_quartile=g.quartiles[0] if g.quartiles else None,
+            upper_quartile=g.quartiles[1] if g.quartiles else None,
+            below_threshold=g.below_threshold,
+            threshold=g.threshold,
+            expected=g.expected,
+            expected_source=g.expected_source,
+        )
+
+
 class SafetyReportOut(BaseModel):
     generated_at: datetime
     today: date
@@ -59,6 +87,9 @@ class SafetyReportOut(BaseModel):
     treated_patients: int
     patient_years: float
     measures: list[MeasureOut]
+    serum_levels: list[SerumLevelsOut] = Field(
+        description="Latest serum natalizumab level on treatment, by antibody status"
+    )
 
     @classmethod
     def of(cls, report: SafetyReport) -> SafetyReportOut:
@@ -71,6 +102,7 @@ class SafetyReportOut(BaseModel):
             treated_patients=report.counts.treated,
             patient_years=report.counts.exposure_days / 365.25,
             measures=[MeasureOut.of(m) for m in report.measures],
+            serum_levels=[SerumLevelsOut.of(g) for g in report.levels],
         )
 
 
@@ -78,5 +110,6 @@ class SafetyReportOut(BaseModel):
     "/safety-report", response_model=SafetyReportOut, dependencies=[require(Action.READ_WORKLIST)]
 )
 def safety_report(clinic: ClinicDep) -> SafetyReportOut:
-    """Severe reactions, infections, thyroid, antibodies and monitoring adherence, with 95 % CIs."""
+    """Severe reactions, infections, thyroid, antibodies and monitoring adherence, with 95 % CIs;
+    serum natalizumab levels by antibody status."""
     return SafetyReportOut.of(clinic.safety.report())

@@ -161,6 +161,11 @@ class Summaries(Protocol):
         """Every patient's safety facts added up, and monitoring items on time at ``today``."""
         ...
 
+    def serum_levels(self) -> list[tuple[float, bool]]:
+        """Each treated patient's latest serum level on treatment (µg/mL), and whether
+        the patient was ever antibody-positive; patients with no level are left out."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: everything done through it is committed together or not at all."""

@@ -8,6 +8,7 @@ parameters, with their source) beside each. Definitions: docs/safety-report.md.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -36,6 +37,21 @@ class SafetyMeasure:
 
 
 @dataclass(frozen=True, slots=True)
+class SerumLevels:
+    """Latest serum natalizumab levels on treatment of one group of patients (µg/mL)."""
+
+    key: str
+    title: str
+    patients: int  # treated patients of the group with a level on treatment
+    median: float | None
+    quartiles: tuple[float, float] | None  # lower and upper quartile (inclusive method)
+    below_threshold: int  # patients whose level is below ``threshold``
+    threshold: float  # the low-level rule's parameter, µg/mL
+    expected: float
+    expected_source: str
+
+
+@dataclass(frozen=True, slots=True)
 class SafetyReport:
     generated_at: datetime
     today: date
@@ -43,6 +59,7 @@ class SafetyReport:
     protocol_version: str
     counts: SafetyCounts
     measures: tuple[SafetyMeasure, ...]
+    levels: tuple[SerumLevels, ...] = ()
 
 
 class ClinicSafetyReport:
@@ -54,6 +71,7 @@ class ClinicSafetyReport:
         today = self._context.today()
         with self._database.reading() as uow:
             counts = uow.summaries.safety_counts(today)
+            levels = uow.summaries.serum_levels()
         protocol = self._context.protocol
         return SafetyReport(
             generated_at=self._context.now(),
@@ -62,6 +80,42 @@ class ClinicSafetyReport:
             protocol_version=protocol.version,
             counts=counts,
             measures=self._measures(counts),
+            levels=(
+                self._levels(
+                    "with-antibodies",
+                    "Ever antibody-positive",
+                    [level for level, positive in levels if positive],
+                    "expected_level_with_antibodies",
+                ),
+                self._levels(
+                    "without-antibodies",
+                    "Never antibody-positive",
+                    [level for level, positive in levels if not positive],
+                    "expected_level_without_antibodies",
+                ),
+            ),
+        )
+
+    def _levels(self, key: str, title: str, levels: list[float], expected: str) -> SerumLevels:
+        value, source = self._expected(expected)
+        assert value is not None  # a named parameter always has a value
+        threshold = self._context.protocol.number("low_drug_level")
+        quartiles = None
+        if len(levels) >= 2:
+            lower, _, upper = statistics.quantiles(levels, n=4, method="inclusive")
+            quartiles = (lower, upper)
+        elif levels:
+            quartiles = (levels[0], levels[0])
+        return SerumLevels(
+            key=key,
+            title=title,
+            patients=len(levels),
+            median=statistics.median(levels) if levels else None,
+            quartiles=quartiles,
+            below_threshold=sum(1 for level in levels if level < threshold),
+            threshold=threshold,
+            expected=value,
+            expected_source=source,
         )
 
     def _expected(self, name: str | None) -> tuple[float | None, str]:

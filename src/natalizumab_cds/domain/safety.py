@@ -13,7 +13,10 @@ summary rows. Definitions (docs/safety-report.md):
   a reaction graded severe, or anaphylaxis); such a patient counts as treated
   even if the infusion it stopped was never completed;
 - thyroid: a TSH or free T4 result on treatment, and whether any was outside its range;
-- antibodies: tested at all, ever positive, persistent (``antibody.persistent``'s pair).
+- antibodies: tested at all, ever positive, persistent (``antibody.persistent``'s pair);
+- serum level: the latest serum natalizumab concentration on treatment (µg/mL),
+  to set beside the antibody status (the protocol expects < 1 µg/mL with
+  antibodies, about 17 without).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class SafetyFacts:
     antibody_tested: bool = False
     antibody_positive: bool = False
     antibody_persistent: bool = False
+    serum_level: float | None = None  # µg/mL, latest on treatment
 
 
 def _outside_range(result: Result) -> bool:
@@ -83,6 +87,7 @@ def safety_facts(timeline: Timeline, protocol: Protocol, at: datetime, tz: tzinf
         for r in timeline.results(analyte, at)
         if r.at >= first
     ]
+    levels = [r for r in timeline.results(Analyte.NATALIZUMAB, at) if r.at >= first]
     return SafetyFacts(
         treated=True,
         exposure_days=max(0.0, (until - first).total_seconds() / 86400),
@@ -90,5 +95,6 @@ def safety_facts(timeline: Timeline, protocol: Protocol, at: datetime, tz: tzinf
         severe_reaction=severe,
         thyroid_tested=bool(thyroid),
         thyroid_abnormal=any(_outside_range(r) for r in thyroid),
+        serum_level=levels[-1].value if levels else None,
         **antibody,
     )

@@ -59,3 +59,14 @@ def safety_counts(connection: Connection, today: date) -> SafetyCounts:
         monitoring_items=int(dues[0]),
         monitoring_on_time=int(dues[1]),
     )
+
+
+def serum_levels(connection: Connection) -> list[tuple[float, bool]]:
+    """(latest level on treatment, ever antibody-positive) of each treated patient with a level."""
+    s = patient_summaries.c
+    rows = connection.execute(
+        select(s.serum_level, s.antibody_positive).where(
+            s.treated.is_(True), s.serum_level.is_not(None)
+        )
+    )
+    return [(float(level), bool(positive)) for level, positive in rows]

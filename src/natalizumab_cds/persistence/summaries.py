@@ -19,7 +19,7 @@ from natalizumab_cds.application.worklist_query import WorklistEntry, WorklistQu
 from natalizumab_cds.domain.safety import SafetyFacts
 from natalizumab_cds.domain.schedule import Item
 from natalizumab_cds.persistence.patient_records import chunks
-from natalizumab_cds.persistence.safety_report import safety_counts
+from natalizumab_cds.persistence.safety_report import safety_counts, serum_levels
 from natalizumab_cds.persistence.tables import (
     SAFETY_FLAGS,
     monitoring_dues,
@@ -56,14 +56,23 @@ def summary_row(summary: Summary) -> dict[str, Any]:
 
 def safety_row(facts: SafetyFacts) -> dict[str, Any]:
     row: dict[str, Any] = {name: getattr(facts, name) for name in SAFETY_FLAGS}
-    return row | {"exposure_days": facts.exposure_days, "infections": facts.infections}
+    return row | {
+        "exposure_days": facts.exposure_days,
+        "infections": facts.infections,
+        "serum_level": facts.serum_level,
+    }
 
 
 def safety_of(row: Row[Any]) -> SafetyFacts:
     if row.treated is None:  # summarised before the safety columns existed
         return SafetyFacts()
     flags = {name: bool(getattr(row, name)) for name in SAFETY_FLAGS}
-    return SafetyFacts(exposure_days=row.exposure_days, infections=row.infections, **flags)
+    return SafetyFacts(
+        exposure_days=row.exposure_days,
+        infections=row.infections,
+        serum_level=row.serum_level,
+        **flags,
+    )
 
 
 def due_rows(summary: Summary) -> list[dict[str, Any]]:
@@ -155,3 +164,6 @@ class SqlSummaries:
 
     def safety_counts(self, today: date) -> SafetyCounts:
         return safety_counts(self._db, today)
+
+    def serum_levels(self) -> list[tuple[float, bool]]:
+        return serum_levels(self._db)

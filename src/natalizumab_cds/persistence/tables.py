@@ -153,6 +153,7 @@ patient_summaries = Table(
     *(Column(name, Boolean, nullable=True) for name in SAFETY_FLAGS),
     Column("exposure_days", Float, nullable=True),
     Column("infections", Integer, nullable=True),
+    Column("serum_level", Float, nullable=True),  # µg/mL; NULL also when none on treatment
     Index(None, "decision"),
     Index(None, "assessed_on"),
 )

@@ -199,6 +199,9 @@ class WatchedSummaries:
         self.safety_reports.append(found.patients)
         return found
 
+    def serum_levels(self) -> list[tuple[float, bool]]:
+        return self._inner.serum_levels()  # part of the same report read, audited above
+
 
 class WatchedVisits:
     """Infusion visits: each step is a change of the patient's record."""

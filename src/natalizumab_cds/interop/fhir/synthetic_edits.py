@@ -61,8 +61,14 @@ def antibody_positive(plan: Plan) -> None:
 
 
 def antibody_persistent(plan: Plan) -> None:
-    for status in latest_statuses(plan, "antibody", 2):
+    """The last two antibody results positive; from the first of them on, the serum
+    level is below 1 µg/mL, as the protocol says persistent antibodies bring it."""
+    positives = latest_statuses(plan, "antibody", 2)
+    for status in positives:
         status.value = "positive"
+    for lab in plan.labs:
+        if lab.key == "natalizumab-concentration" and lab.at >= positives[0].at:
+            lab.value = round(plan.rng.uniform(0.2, 0.9), 1)
 
 
 def low_drug_level(plan: Plan) -> None:

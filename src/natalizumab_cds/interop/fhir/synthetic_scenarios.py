@@ -177,7 +177,7 @@ _ALL = (
         "antibody-persistent",
         ("antibody.persistent",),
         "discontinue",
-        "Two positive antibody results 12 weeks apart",
+        "Two positive antibody results 12 weeks apart; serum level below 1 µg/mL since",
         routine(edits.antibody_persistent),
         min_years=1.0,
     ),
