@@ -32,6 +32,7 @@ class LabState:
     accepted: dict[tuple[str, str], AcceptedMessage] = field(default_factory=dict)
     letters: dict[int, DeadLetter] = field(default_factory=dict)
     store_calls: int = 0
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # what the audit would get
 
 
 class FakeLabUnitOfWork:
@@ -153,6 +154,12 @@ class FakeLabUnitOfWork:
     def close(self, letter_id: int, status: str, resolution: str, at: datetime) -> None:
         kept = self.state.letters[letter_id]
         self.state.letters[letter_id] = replace(kept, status=status, resolution=resolution)
+
+    def open_count(self) -> int:
+        return sum(1 for letter in self.state.letters.values() if letter.status == "open")
+
+    def note(self, operation: str, entity: str, detail: str) -> None:
+        self.state.notes.append((str(operation), entity, detail))
 
 
 class FakeLabDatabase:

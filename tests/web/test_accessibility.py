@@ -7,7 +7,8 @@ violation fails the test with the rule, its impact and the elements it found.
 Pages are read as the people who use them: the worklist, a patient with a hold
 and charts, the infusion day, a visit's forms as the nurse and the pharmacist
 (also with a refusal beside a form), the reaction form, the antibody / MRI /
-relapse forms with a refusal, the safety report and the sign-in page. Patients
+relapse forms with a refusal, the lab messages not filed, the safety report and
+the sign-in page. Patients
 (synthetic): p33 pediatric (read only), p913 (this module's own visit), p914
 (gets an MRI read).
 """
@@ -22,6 +23,8 @@ from axe_playwright_python.sync_playwright import Axe
 
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.permissions import Role
+from natalizumab_cds.bootstrap import lab_feed
+from tests.interop.hl7v2.messages import an_obx, an_oru
 from tests.web.conftest import USERS, scenario_patient, sign_in_page
 from tests.web.test_infusion_day_browser import open_and_clear
 from tests.web.visit_flow import own_patient
@@ -125,6 +128,24 @@ def test_recording_an_mri_read_in_the_browser_refusal_first(page: Any, web_clini
     page.wait_for_url(re.compile(f"/patients/{patient}[?]done=mri"))
     assert "MRI read recorded" in page.content()
     assert "mri.activity" in page.content()  # 3 new T2 lesions: disease activity
+    assert violations(page) == []
+
+
+def test_resolving_an_unfiled_lab_message_in_the_browser(page: Any, web_clinic: Clinic) -> None:
+    message = an_oru("SYN-AXE-1", mrn="MRN0009998", results=[an_obx(1, value="160")])
+    letter = lab_feed(web_clinic).receive_lab_message(message).dead_letter
+    assert letter is not None
+    sign_in_page(page, Role.NURSE)
+    page.get_by_role("link", name="review and resolve").click()
+    page.wait_for_url(re.compile("/lab-messages$"))
+    assert violations(page) == []
+    row = page.locator(f"#letter-{letter}")
+    row.get_by_text("Message as received").click()
+    assert "OBX|1|NM|1742-6" in row.locator("pre").inner_text()
+    row.get_by_label("Reason to discard").fill("test message from the new analyser")
+    row.get_by_role("button", name=f"Discard message {letter}").click()
+    page.wait_for_url(re.compile(f"discarded={letter}"))
+    assert "stays on file with the reason" in page.content()
     assert violations(page) == []
 
 

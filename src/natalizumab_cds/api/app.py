@@ -30,6 +30,7 @@ from natalizumab_cds.api import (
     fhir,
     hl7,
     infusion_day,
+    lab_messages,
     login,
     patients,
     safety_report,
@@ -103,6 +104,7 @@ def create_app(
     for module in (*routers, safety_report, summary_pdf):
         api_router.include_router(module.router)
     api_router.include_router(hl7.router)  # lab systems: HL7 v2 ORU^R01, answered with ACKs
+    api_router.include_router(lab_messages.router)  # what they sent that was not applied
     app.include_router(api_router)
     return app
 

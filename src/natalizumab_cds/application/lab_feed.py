@@ -49,6 +49,7 @@ from natalizumab_cds.application.lab_messages import (
     NewDeadLetter,
 )
 from natalizumab_cds.application.recording import with_retries
+from natalizumab_cds.application.security.audit import Operation
 from natalizumab_cds.domain.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ class DeadLetters(Protocol):
 
     def close(self, letter_id: int, status: str, resolution: str, at: datetime) -> None: ...
 
+    def open_count(self) -> int: ...
+
 
 class LabFeedUnitOfWork(Protocol):
     """The four stores, all inside one transaction."""
@@ -126,6 +129,10 @@ class LabFeedUnitOfWork(Protocol):
 
     @property
     def dead_letters(self) -> DeadLetters: ...
+
+    def note(self, operation: Operation, entity: str, detail: str) -> None:
+        """Record in the audit trail (when audited) what a person did with a dead letter."""
+        ...
 
 
 class LabFeedDatabase(Protocol):
@@ -212,14 +219,17 @@ class LabFeed:
     def retry_dead_letter(self, letter_id: int) -> Ack:
         """Apply a kept message again; on success the letter is closed as resolved."""
         letter = self._open_letter(letter_id)
+        entity = f"DeadLetter/{letter_id}"
         try:
             ack = self._apply(self._read(letter.raw))
         except LabMessageRejected as rejection:
             with self._database.writing() as uow:
                 uow.dead_letters.record_attempt(letter_id, rejection.code, rejection.reason)
+                uow.note(Operation.EXECUTE, entity, f"retried: {rejection.code} {rejection.reason}")
             return _rejected_ack(rejection, letter_id)
         with self._database.writing() as uow:
             uow.dead_letters.close(letter_id, "resolved", f"retried: {ack.text}", self._clock())
+            uow.note(Operation.UPDATE, entity, f"retried and resolved: {ack.text}")
         return ack
 
     def discard_dead_letter(self, letter_id: int, reason: str) -> None:
@@ -229,17 +239,31 @@ class LabFeed:
         self._open_letter(letter_id)
         with self._database.writing() as uow:
             uow.dead_letters.close(letter_id, "discarded", reason.strip(), self._clock())
+            uow.note(Operation.UPDATE, f"DeadLetter/{letter_id}", f"discarded: {reason.strip()}")
 
     def dead_letters(self, status: str | None = "open", limit: int = 100) -> list[DeadLetter]:
+        """Kept messages with this status (None: all), newest first; the reading is audited."""
         with self._database.writing() as uow:
-            return uow.dead_letters.listed(status, limit)
+            letters = uow.dead_letters.listed(status, limit)
+            uow.note(Operation.READ, "DeadLetter", f"listed {len(letters)} ({status or 'all'})")
+            return letters
 
     def dead_letter(self, letter_id: int) -> DeadLetter | None:
+        """One kept message, bytes and all; the reading is audited."""
         with self._database.writing() as uow:
-            return uow.dead_letters.get(letter_id)
+            letter = uow.dead_letters.get(letter_id)
+            if letter is not None:
+                uow.note(Operation.READ, f"DeadLetter/{letter_id}", "shown")
+            return letter
+
+    def open_letters(self) -> int:
+        """How many kept messages wait for a person (not audited: a number, no data)."""
+        with self._database.writing() as uow:
+            return uow.dead_letters.open_count()
 
     def _open_letter(self, letter_id: int) -> DeadLetter:
-        letter = self.dead_letter(letter_id)
+        with self._database.writing() as uow:
+            letter = uow.dead_letters.get(letter_id)
         if letter is None:
             raise DeadLetterRefused(f"dead letter {letter_id} does not exist")
         if letter.status != "open":

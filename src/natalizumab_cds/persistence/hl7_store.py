@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from natalizumab_cds.application.assessing import ClinicContext
 from natalizumab_cds.application.lab_messages import (
@@ -33,6 +33,8 @@ from natalizumab_cds.application.lab_messages import (
 )
 from natalizumab_cds.application.lab_records import RecordObservations
 from natalizumab_cds.application.ports import Database, UnitOfWork
+from natalizumab_cds.application.security.audit import Operation
+from natalizumab_cds.application.security.audited import Noting
 from natalizumab_cds.persistence.database import SqlDatabase, SqlUnitOfWork
 from natalizumab_cds.persistence.hl7_tables import (
     CONTROL_ID_LENGTH,
@@ -175,6 +177,10 @@ class SqlDeadLetters:
             query = query.where(hl7_dead_letters.c.status == status)
         return [_letter(row) for row in self._db.execute(query)]
 
+    def open_count(self) -> int:
+        query = select(func.count()).where(hl7_dead_letters.c.status == "open")
+        return int(self._db.execute(query).scalar_one())
+
     def record_attempt(self, letter_id: int, code: AckCode, reason: str) -> None:
         self._attempt(letter_id, code, reason, None)
 
@@ -207,6 +213,7 @@ class SqlLabFeedUnitOfWork:
     """
 
     def __init__(self, connection: Connection, records: UnitOfWork, context: ClinicContext) -> None:
+        self._records = records
         self._patients = SqlPatientDirectory(connection)
         self._observations = RecordObservations(records, context)
         self._messages = SqlMessageLog(connection)
@@ -227,6 +234,11 @@ class SqlLabFeedUnitOfWork:
     @property
     def dead_letters(self) -> SqlDeadLetters:
         return self._dead_letters
+
+    def note(self, operation: Operation, entity: str, detail: str) -> None:
+        """Into the audit trail, when the clinic database is audited (else nowhere)."""
+        if isinstance(self._records, Noting):
+            self._records.note(operation, entity, detail)
 
 
 class _Connections:

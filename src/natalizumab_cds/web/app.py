@@ -14,6 +14,7 @@ from natalizumab_cds.api.app import create_app
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.service import Security
 from natalizumab_cds.web import (
+    lab_messages_page,
     patient_page,
     safety_page,
     visit_forms,
@@ -23,7 +24,14 @@ from natalizumab_cds.web import (
 from natalizumab_cds.web.pages import STATIC, install_page_handlers, page_principal
 
 #: One router per page area, included in this order.
-PAGE_MODULES = (worklist_page, patient_page, visit_page, visit_forms, safety_page)
+PAGE_MODULES = (
+    worklist_page,
+    patient_page,
+    visit_page,
+    visit_forms,
+    safety_page,
+    lab_messages_page,
+)
 
 
 def create_web_app(

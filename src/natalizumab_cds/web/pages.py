@@ -46,6 +46,7 @@ class NavLink:
     key: str
     label: str
     href: str
+    action: Action | None = None  # shown only to those allowed it
 
 
 #: The header's links; ``render(..., active=key)`` marks the current one.
@@ -53,6 +54,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("worklist", "Worklist", "/"),
     NavLink("infusion-day", "Infusion day", "/infusion-day"),
     NavLink("safety", "Safety report", "/safety-report"),
+    NavLink("lab-messages", "Lab messages", "/lab-messages", Action.RESOLVE_LAB_MESSAGES),
 )
 
 
@@ -109,6 +111,10 @@ def page_requires(action: Action) -> Any:
     return Depends(PageRequirement(action))
 
 
+def _may(principal: Principal | None, action: Action) -> bool:
+    return principal is not None and principal.may(action)
+
+
 def render(
     request: Request,
     template: str,
@@ -122,7 +128,7 @@ def render(
     values: dict[str, Any] = {
         "principal": principal,
         "csrf_token": getattr(request.state, "csrf_token", None) or "",
-        "nav": NAV,
+        "nav": [link for link in NAV if link.action is None or _may(principal, link.action)],
         "active": active,
         "request_path": request.url.path,
     }

@@ -20,8 +20,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from natalizumab_cds.api.dependencies import ClinicDep
+from natalizumab_cds.api.lab_messages import lab_messages
 from natalizumab_cds.application.records import Page
-from natalizumab_cds.application.security.permissions import Action
+from natalizumab_cds.application.security.permissions import Action, Principal
 from natalizumab_cds.application.worklist_query import EntryKind, WorklistEntry
 from natalizumab_cds.domain.findings import Decision
 from natalizumab_cds.domain.schedule import Item
@@ -126,9 +127,10 @@ def _page_number(value: str) -> int:
     return int(value) if value.isdecimal() and 0 < len(value) <= 6 and int(value) > 0 else 1
 
 
-@router.get("/", response_class=HTMLResponse, dependencies=[page_requires(Action.READ_WORKLIST)])
+@router.get("/", response_class=HTMLResponse)
 def worklist(
     request: Request,
+    principal: Annotated[Principal, page_requires(Action.READ_WORKLIST)],  # before the clinic
     clinic: ClinicDep,
     q: Annotated[str, Query(max_length=200)] = "",
     decision: Annotated[str, Query(max_length=20)] = "",
@@ -169,5 +171,13 @@ def worklist(
         "shown": SHOWN,
         "pages": pages,
         "today": clinic.context.today(),
+        "unfiled": _unfiled_lab_messages(request, principal),
     }
     return render(request, "worklist.html", context, active="worklist")
+
+
+def _unfiled_lab_messages(request: Request, principal: Principal) -> int | None:
+    """How many lab messages wait to be filed, for those who may resolve them (else None)."""
+    if not principal.may(Action.RESOLVE_LAB_MESSAGES):
+        return None
+    return lab_messages(request, principal).open_letters()

@@ -13,6 +13,9 @@ work is watched:
   one entry per patient per transaction, appended right after the read
   transaction and before the use case returns, so no data leaves unrecorded.
 - a patient search or a worklist page becomes one entry without a patient.
+- what a use case notes itself (``note``: e.g. a dead lab message shown,
+  retried or discarded, which is no patient's record yet) becomes one entry
+  each, appended with the transaction's other entries.
 
 The resources' content is not copied into the trail: every version is kept in
 ``resources`` / ``resource_history`` and the trail pins it by SHA-256.
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from natalizumab_cds.application.ports import Clock, Database, UnitOfWork
 from natalizumab_cds.application.security.audit import AuditEntry, Operation
@@ -43,6 +46,11 @@ class _Watched:
         self._records = WatchedRecords(uow.records)
         self._summaries = WatchedSummaries(uow.summaries)
         self._visits = WatchedVisits(uow.visits, self._records)
+        self.notes: list[tuple[Operation, str, str]] = []
+
+    def note(self, operation: Operation, entity: str, detail: str) -> None:
+        """Have the audit trail record this, in this transaction."""
+        self.notes.append((operation, entity, detail))
 
     @property
     def records(self) -> WatchedRecords:
@@ -59,6 +67,13 @@ class _Watched:
     @property
     def audit(self) -> AuditTrail:
         return self._uow.audit
+
+
+@runtime_checkable
+class Noting(Protocol):
+    """A unit of work that can take a use case's own audit notes (``_Watched``)."""
+
+    def note(self, operation: Operation, entity: str, detail: str) -> None: ...
 
 
 class AuditedDatabase:
@@ -89,6 +104,10 @@ class AuditedDatabase:
             watched = _Watched(uow)
             yield watched
             entries = self._changes(watched.records)
+            entries += [
+                self._entry(operation, None, entity=entity, detail=detail)
+                for operation, entity, detail in watched.notes
+            ]
             if entries:
                 uow.audit.append(entries, self._clock.now())
 

@@ -1,0 +1,100 @@
+"""``/lab-messages``: lab messages that were not filed, for physicians and nurses to resolve.
+
+The page is ``/api/lab-messages`` in HTML (the same use case, permission and
+audit; docs/hl7.md "Dead letters"): each kept message with why it was not
+applied and the message as received, a *Retry* button (once the patient is on
+file) and a *Discard* form that needs a reason. The worklist says how many wait.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from natalizumab_cds.api.lab_messages import LetterId, lab_messages, message_segments
+from natalizumab_cds.application.lab_messages import AckCode, DeadLetterRefused
+from natalizumab_cds.application.security.permissions import Action, Principal
+from natalizumab_cds.web.pages import PageRefused, page_requires, render
+
+router = APIRouter(include_in_schema=False)
+Resolver = Annotated[Principal, page_requires(Action.RESOLVE_LAB_MESSAGES)]
+SHOWN = 200
+
+
+def _page(
+    request: Request,
+    principal: Principal,
+    *,
+    everything: bool = False,
+    notice: str = "",
+    errors: dict[int, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    feed = lab_messages(request, principal)
+    letters = feed.dead_letters(None if everything else "open", SHOWN)
+    context = {
+        "letters": [(letter, message_segments(letter.raw)) for letter in letters],
+        "everything": everything,
+        "notice": notice,
+        "errors": errors or {},
+        "shown": SHOWN,
+    }
+    return render(request, "lab_messages.html", context, status=status, active="lab-messages")
+
+
+@router.get("/lab-messages", response_class=HTMLResponse)
+def lab_messages_page(
+    request: Request,
+    principal: Resolver,
+    show: str = "open",
+    retried: int | None = None,
+    applied: bool = False,
+    discarded: int | None = None,
+) -> HTMLResponse:
+    """Open kept messages (``?show=all``: every one), newest first."""
+    notice = ""
+    if retried is not None:
+        notice = (
+            f"Message {retried} applied: its results are in the patient's record."
+            if applied
+            else f"Message {retried} still could not be applied; the reason is below."
+        )
+    elif discarded is not None:
+        notice = f"Message {discarded} discarded; it stays on file with the reason."
+    return _page(request, principal, everything=show == "all", notice=notice)
+
+
+def _refusal(error: DeadLetterRefused) -> PageRefused:
+    status = 404 if "does not exist" in str(error) else 409
+    return PageRefused(status, "Lab message not changed", str(error))
+
+
+@router.post("/lab-messages/{letter_id}/retry")
+def retry(request: Request, principal: Resolver, letter_id: LetterId) -> Response:
+    """Apply the kept message again; back to the list with how it went."""
+    try:
+        ack = lab_messages(request, principal).retry_dead_letter(letter_id)
+    except DeadLetterRefused as error:
+        raise _refusal(error) from error
+    applied = "true" if ack.code is AckCode.ACCEPT else "false"
+    return RedirectResponse(f"/lab-messages?retried={letter_id}&applied={applied}", 303)
+
+
+@router.post("/lab-messages/{letter_id}/discard", response_class=HTMLResponse)
+def discard(
+    request: Request,
+    principal: Resolver,
+    letter_id: LetterId,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Close a kept message that needs no action, with the reason (required)."""
+    if not reason.strip():
+        errors = {letter_id: "Say why this message needs no action, e.g. a test message."}
+        return _page(request, principal, errors=errors, status=422)
+    try:
+        lab_messages(request, principal).discard_dead_letter(letter_id, reason)
+    except DeadLetterRefused as error:
+        raise _refusal(error) from error
+    return RedirectResponse(f"/lab-messages?discarded={letter_id}", 303)
