@@ -181,6 +181,12 @@ class FakeLabDatabase:
         self._lock = threading.Lock()
 
     @contextmanager
+    def reading(self) -> Iterator[FakeLabUnitOfWork]:
+        if self.broken:
+            raise ConnectionError("database unreachable")
+        yield FakeLabUnitOfWork(self)
+
+    @contextmanager
     def writing(self) -> Iterator[FakeLabUnitOfWork]:
         if self.broken:
             raise ConnectionError("database unreachable")

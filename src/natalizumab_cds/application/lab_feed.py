@@ -140,6 +140,10 @@ class LabFeedDatabase(Protocol):
         """A transaction committed when the block ends without an error, else rolled back."""
         ...
 
+    def reading(self) -> AbstractContextManager[LabFeedUnitOfWork]:
+        """A read-only transaction: it never waits for the feed's writer (nothing is noted)."""
+        ...
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -258,7 +262,7 @@ class LabFeed:
 
     def open_letters(self) -> int:
         """How many kept messages wait for a person (not audited: a number, no data)."""
-        with self._database.writing() as uow:
+        with self._database.reading() as uow:
             return uow.dead_letters.open_count()
 
     def _open_letter(self, letter_id: int) -> DeadLetter:

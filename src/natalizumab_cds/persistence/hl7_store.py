@@ -303,3 +303,8 @@ class SqlLabFeedDatabase:
     def writing(self) -> Iterator[SqlLabFeedUnitOfWork]:
         with self._records.writing() as uow:
             yield SqlLabFeedUnitOfWork(self._connections.current(), uow, self._context)
+
+    @contextmanager
+    def reading(self) -> Iterator[SqlLabFeedUnitOfWork]:
+        with self._connections.reading() as uow:  # not audited: callers read counts only
+            yield SqlLabFeedUnitOfWork(uow.connection, uow, self._context)
