@@ -22,7 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from natalizumab_cds import bootstrap
 from natalizumab_cds.api.access import require
 from natalizumab_cds.application.lab_feed import LabFeed
-from natalizumab_cds.application.lab_messages import DeadLetter, DeadLetterRefused
+from natalizumab_cds.application.lab_messages import (
+    DeadLetter,
+    DeadLetterClosed,
+    DeadLetterRefused,
+    UnknownDeadLetter,
+)
 from natalizumab_cds.application.security.permissions import Action, Principal
 
 router = APIRouter(prefix="/api/lab-messages", tags=["hl7"])
@@ -93,10 +98,9 @@ def message_segments(raw: bytes) -> list[str]:
 
 
 def _refused(error: DeadLetterRefused) -> HTTPException:
-    message = str(error)
-    if "does not exist" in message:
-        return HTTPException(404, message)
-    return HTTPException(409 if "already" in message else 422, message)
+    if isinstance(error, UnknownDeadLetter):
+        return HTTPException(404, str(error))
+    return HTTPException(409 if isinstance(error, DeadLetterClosed) else 422, str(error))
 
 
 @router.get("", response_model=list[LabMessageOut], dependencies=[RESOLVE])

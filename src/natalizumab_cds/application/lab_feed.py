@@ -39,6 +39,7 @@ from natalizumab_cds.application.lab_messages import (
     Ack,
     AckCode,
     DeadLetter,
+    DeadLetterClosed,
     DeadLetterRefused,
     ErrorCode,
     FhirResource,
@@ -47,6 +48,7 @@ from natalizumab_cds.application.lab_messages import (
     MessageAlreadyAccepted,
     MessageHeader,
     NewDeadLetter,
+    UnknownDeadLetter,
 )
 from natalizumab_cds.application.recording import with_retries
 from natalizumab_cds.application.security.audit import Operation
@@ -266,12 +268,12 @@ class LabFeed:
             return uow.dead_letters.open_count()
 
     def _open_letter(self, letter_id: int) -> DeadLetter:
-        with self._database.writing() as uow:
+        with self._database.reading() as uow:  # the check only; the change writes after it
             letter = uow.dead_letters.get(letter_id)
         if letter is None:
-            raise DeadLetterRefused(f"dead letter {letter_id} does not exist")
+            raise UnknownDeadLetter(f"dead letter {letter_id} does not exist")
         if letter.status != "open":
-            raise DeadLetterRefused(f"dead letter {letter_id} is already {letter.status}")
+            raise DeadLetterClosed(f"dead letter {letter_id} is already {letter.status}")
         return letter
 
     def _apply(self, message: LabMessage) -> Ack:

@@ -199,3 +199,11 @@ class MessageAlreadyAccepted(NtzError):
 
 class DeadLetterRefused(NtzError):
     """A dead-letter action that cannot be done; the message says why."""
+
+
+class UnknownDeadLetter(DeadLetterRefused):
+    """No dead letter has this number."""
+
+
+class DeadLetterClosed(DeadLetterRefused):
+    """The letter was already resolved or discarded."""

@@ -14,7 +14,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from natalizumab_cds.api.lab_messages import LetterId, lab_messages, message_segments
-from natalizumab_cds.application.lab_messages import AckCode, DeadLetterRefused
+from natalizumab_cds.application.lab_messages import (
+    AckCode,
+    DeadLetterRefused,
+    UnknownDeadLetter,
+)
 from natalizumab_cds.application.security.permissions import Action, Principal
 from natalizumab_cds.web.pages import PageRefused, page_requires, render
 
@@ -67,7 +71,7 @@ def lab_messages_page(
 
 
 def _refusal(error: DeadLetterRefused) -> PageRefused:
-    status = 404 if "does not exist" in str(error) else 409
+    status = 404 if isinstance(error, UnknownDeadLetter) else 409
     return PageRefused(status, "Lab message not changed", str(error))
 
 

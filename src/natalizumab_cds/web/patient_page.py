@@ -134,6 +134,17 @@ def override(
     return _done(patient_id, "overridden", f"finding-{rule}")
 
 
+def _imported(clinic: Clinic, resource: dict[str, Any]) -> str:
+    """Import a form's Observation; the reader's refusal ("" if none), for its field."""
+    try:
+        clinic.importer.one(resource)
+    except UnknownPatient as error:
+        raise PageRefused(404, "Patient not on file", str(error)) from error
+    except InvalidInput as error:
+        return str(error)
+    return ""
+
+
 @router.post("/{patient_id}/labs", response_class=HTMLResponse)
 def record_lab_result(
     request: Request,
@@ -153,13 +164,9 @@ def record_lab_result(
     )
     lab_entry.check(form, clinic.context.today())
     if not form.errors:
-        resource = lab_entry.observation(form, patient_id, clinic.context.tz)
-        try:
-            clinic.importer.one(resource)
-        except UnknownPatient as error:
-            raise PageRefused(404, "Patient not on file", str(error)) from error
-        except InvalidInput as error:
-            form.errors[lab_entry.field_of(str(error))] = lab_entry.plain(str(error))
+        refused = _imported(clinic, lab_entry.observation(form, patient_id, clinic.context.tz))
+        if refused:
+            form.errors[lab_entry.field_of(refused)] = lab_entry.plain(refused)
     if form.errors:
         return _page(request, clinic, patient_id, principal, status=422, lab=form)
     return _done(patient_id, "lab", "lab-entry")
@@ -186,12 +193,9 @@ def record_clinical_result(
     clinical_entry.check(form, clinic.context.today())
     if not form.errors:
         resource = clinical_entry.observation(form, patient_id, clinic.context.tz)
-        try:
-            clinic.importer.one(resource)
-        except UnknownPatient as error:
-            raise PageRefused(404, "Patient not on file", str(error)) from error
-        except InvalidInput as error:
-            form.errors[clinical_entry.field_of(form, str(error))] = lab_entry.plain(str(error))
+        refused = _imported(clinic, resource)
+        if refused:
+            form.errors[clinical_entry.field_of(form, refused)] = lab_entry.plain(refused)
     if form.errors:
         return _page(request, clinic, patient_id, principal, status=422, clinical=form)
     return _done(patient_id, known.key, f"{known.key}-entry")
