@@ -7,6 +7,8 @@ protocol's expected rate. The PDF is the same document as the REST API's.
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -19,12 +21,23 @@ from natalizumab_cds.web.pages import PageRefused, page_requires, render
 router = APIRouter(include_in_schema=False)
 
 
+def _figure(value: float, decimals: int) -> str:
+    """``value`` to ``decimals`` places, or to two significant digits if it is smaller.
+
+    A rare event (5 infections in 1,190 patient-years) must not print as
+    "0.00", which a reader takes for none at all: it prints as 0.0042.
+    """
+    if value != 0:
+        decimals = max(decimals, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
+
+
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %"
+    return "—" if value is None else f"{_figure(100 * value, 1)} %"
 
 
 def rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+    return "—" if value is None else _figure(value, 2)
 
 
 @router.get(
