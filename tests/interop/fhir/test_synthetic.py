@@ -23,6 +23,7 @@ from natalizumab_cds.interop.fhir.synthetic import (
     SCENARIO_SYSTEM,
     SCENARIOS,
     choose_scenario,
+    demo_clinic,
     synthesize,
     synthesize_patient,
     ten_year_patient,
@@ -211,6 +212,23 @@ def test_nothing_is_dated_after_the_anchor(anchor: datetime) -> None:
             assert moment.tzinfo is not None, (name, key, text)
             assert text.endswith("+00:00"), (name, key, text)
             assert moment <= anchor, (name, key, text)
+
+
+def test_the_demo_clinic_is_spread_over_the_cycle_and_never_dated_after_now() -> None:
+    """A 300-patient clinic has about 11 infusions a day, not a third of it today."""
+    bundles = list(demo_clinic(300, 2026, ANCHOR))
+    due_on = Counter()
+    for index, bundle in enumerate(bundles):
+        assert bundle["timestamp"] == "2026-11-24T09:00:00+00:00"
+        for key, text in dated_values(bundle["entry"]):
+            if key != "birthDate":
+                assert datetime.fromisoformat(text) <= ANCHOR, (index, key, text)
+        if starts := infusion_starts(bundle):  # a new patient has none yet
+            due_on[max(starts[-1].date() + timedelta(days=28), TODAY)] += 1
+    first_of_each = len(SCENARIOS)  # each kind of finding today, on the infusion day
+    assert due_on[TODAY] <= first_of_each + 15
+    assert max(count for day, count in due_on.items() if day > TODAY) <= 20
+    assert len([day for day in due_on if TODAY < day < TODAY + timedelta(days=28)]) == 27
 
 
 # --- routine patients ---------------------------------------------------------

@@ -12,12 +12,13 @@ every draw comes from a ``random.Random`` seeded from (seed, index).
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from natalizumab_cds.domain.protocol import add_months
-from natalizumab_cds.interop.fhir.synthetic_fhir import SCENARIO_SYSTEM, render_bundle
+from natalizumab_cds.interop.fhir.synthetic_fhir import SCENARIO_SYSTEM, iso, render_bundle
 from natalizumab_cds.interop.fhir.synthetic_plan import Plan
 from natalizumab_cds.interop.fhir.synthetic_scenarios import SCENARIO_TABLE, Scenario
 
@@ -155,21 +156,54 @@ CYCLE_DAYS = 28
 
 
 def demo_clinic(patients: int, seed: int, now: datetime) -> Iterator[dict[str, Any]]:
-    """The demo clinic: ``synthesize`` with routine patients spread over the cycle.
+    """The demo clinic: ``synthesize`` with its patients spread over the cycle.
 
     With every patient anchored at ``now`` the whole clinic would be due for an
-    infusion today. A routine patient ``i`` is anchored ``i mod 28`` days ahead
-    instead: their last infusion was ``28 - i mod 28`` days ago and the next is
-    due that many days from today, so each day has its handful, as in a real
-    infusion centre. Nothing is dated after ``now`` (a routine record's events all
-    fall on infusion days, the latest a day or more ago). Patients with a problem
-    keep their scenario's moment at ``now``: each kind of finding shows on the
-    infusion day.
+    infusion today. Patient ``i`` is anchored ``i mod 28`` days ahead instead:
+    their last infusion was ``28 - i mod 28`` days ago and the next is due that
+    many days from today, so each day has its handful, as in a real infusion
+    centre. Nothing is dated after ``now``: a routine record's events all fall on
+    infusion days, the latest a day or more ago, and a patient with a problem
+    is moved ahead no further than the day before their scenario's latest event
+    allows (a pregnancy test three days before the anchor keeps that patient
+    within two days of today). The first patient of each scenario stays at
+    ``now``, so every kind of finding shows on today's infusion day.
     """
     for index in range(patients):
         scenario = choose_scenario(index, seed)
-        days_ahead = index % CYCLE_DAYS if scenario == ROUTINE else 0
-        yield synthesize_patient(index, seed, now + timedelta(days=days_ahead), scenario)
+        days_ahead = index % CYCLE_DAYS if index >= len(SCENARIOS) else 0
+        if days_ahead and scenario != ROUTINE:
+            at_now = synthesize_patient(index, seed, now, scenario)
+            days_ahead = min(days_ahead, (now.date() - _latest_event(at_now)).days - 1)
+        bundle = synthesize_patient(index, seed, now + timedelta(days=max(days_ahead, 0)), scenario)
+        bundle["timestamp"] = iso(_normalize(now))  # assembled now, whatever its anchor
+        yield bundle
+
+
+def _latest_event(bundle: dict[str, Any]) -> date:
+    """The latest date in the record's clinical resources (the Patient's birth date aside)."""
+    latest = date.min
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if resource["resourceType"] != "Patient":
+            for text in _strings(resource):
+                if _DATE.match(text):
+                    latest = max(latest, date.fromisoformat(text[:10]))
+    return latest
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T|$)")
 
 
 def ten_year_patient(seed: int, anchor: datetime) -> dict[str, Any]:
