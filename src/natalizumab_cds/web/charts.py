@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 WIDTH, HEIGHT = 640, 220
+#: The events chart spans the page, twice a line chart's width: a wider view box
+#: keeps its labels the size of the other charts' instead of twice as large.
+WIDE = 1280
+#: Room on the events chart's left for its lane names ("Infusions").
+LANE_NAMES = 84
 LEFT, RIGHT, TOP, BOTTOM = 52, 14, 12, 28
 
 
@@ -84,10 +89,12 @@ class Scale:
     start: date
     end: date
     top: float
+    width: int = WIDTH
+    left: int = LEFT
 
     def x(self, day: date) -> float:
         span = max((self.end - self.start).days, 1)
-        return LEFT + (WIDTH - LEFT - RIGHT) * (day - self.start).days / span
+        return self.left + (self.width - self.left - RIGHT) * (day - self.start).days / span
 
     def y(self, value: float) -> float:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - min(value, self.top) / self.top)
@@ -211,6 +218,12 @@ class EventChart:
     lanes: tuple[Lane, ...]
     x_ticks: tuple[Tick, ...]
     height: int
+    width: int = WIDE
+    plot_start: int = LANE_NAMES
+
+    @property
+    def plot_end(self) -> int:
+        return self.width - RIGHT
 
     @property
     def rows(self) -> list[tuple[date, str, str]]:
@@ -227,7 +240,7 @@ def event_chart(
     window: tuple[date, date],
 ) -> EventChart:
     """One row ("lane") per kind of event (name, css class, [(when, text)]), on a shared axis."""
-    scale = Scale(window[0], window[1], 1.0)
+    scale = Scale(window[0], window[1], 1.0, WIDE, LANE_NAMES)
     lane_height = 34
     drawn = tuple(
         Lane(

@@ -57,9 +57,13 @@ def _readings(results: list[Result]) -> list[Reading]:
 
 
 def _window(timeline: Timeline, at: datetime) -> tuple[date, date]:
+    """From the first thing any chart draws (a relapse before treatment too) to ``at``."""
     moments = [r.at for a in Analyte for r in timeline.results(a, at)]
     moments += [i.at for i in timeline.completed_infusions(at)]
     moments += [m.at for m in timeline.mris(at)]
+    moments += [r.at for r in timeline.relapses(at)]
+    moments += [s.at for s in timeline.statuses(StatusKind.ANTIBODY, at)]
+    moments += [a.at for a in timeline.allergies_known(at) if a.at is not None]
     start = min(moments, default=at - timedelta(days=365)).date()
     return min(start, at.date() - timedelta(days=30)), at.date()
 
