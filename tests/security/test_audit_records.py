@@ -160,3 +160,62 @@ def test_concurrent_writers_append_one_unbroken_chain(security: Security) -> Non
     result = security.audit.verify(ADMIN)
     assert result.intact, result.broken
     assert result.checked == 8 * sum(1 + i % 3 for i in range(25))
+
+
+def _two_users_in_turn(security: Security) -> list[int]:
+    """Six records, nurse-ada's and dr-bea's in turn, appended directly; their numbers."""
+    entries = [
+        AuditEntry("read-worklist", Operation.READ, who.username, who.role.value)
+        for who in (NURSE, PHYSICIAN) * 3
+    ]
+    with security.audit._database.writing() as uow:
+        return [record.sequence for record in uow.audit.append(entries, NOW)]
+
+
+def numbers(security: Security, query: AuditQuery) -> list[int]:
+    return [record.sequence for record in security.audit.records(ADMIN, query)]
+
+
+def test_the_trail_reads_in_sequence_order_unless_asked_for_the_newest_first(
+    security: Security,
+) -> None:
+    mine = _two_users_in_turn(security)
+    end = mine[-1] + 1  # this test's own readings come after
+    assert numbers(security, AuditQuery(before_sequence=end, limit=1000)) == list(range(1, end))
+    newest = AuditQuery(before_sequence=end, limit=4, newest_first=True)
+    assert numbers(security, newest) == mine[::-1][:4]
+    oldest = AuditQuery(before_sequence=end, limit=4)
+    assert numbers(security, oldest) == list(range(1, 5))
+
+
+def test_the_trail_reads_one_users_records_by_exact_username(security: Security) -> None:
+    mine = _two_users_in_turn(security)
+    hers = security.audit.records(ADMIN, AuditQuery(actor="nurse-ada", limit=1000))
+    assert [r.sequence for r in hers] == mine[0::2]
+    assert {(r.actor, r.role) for r in hers} == {("nurse-ada", "nurse")}
+    for near in ("nurse", "nurse-ad", "NURSE-ADA", "nurse-ada "):
+        assert numbers(security, AuditQuery(actor=near, limit=1000)) == []
+    his_newest = AuditQuery(actor="dr-bea", limit=2, newest_first=True)
+    assert numbers(security, his_newest) == [mine[5], mine[3]]
+
+
+def test_paging_back_below_a_sequence_gives_every_record_once(security: Security) -> None:
+    mine = _two_users_in_turn(security)
+    seen: list[int] = []
+    before = mine[-1] + 1
+    while page := numbers(security, AuditQuery(before_sequence=before, limit=4, newest_first=True)):
+        assert max(page) < before
+        seen += page
+        before = page[-1]
+    assert seen == list(range(mine[-1], 0, -1))
+    below_his_last = AuditQuery(actor="dr-bea", before_sequence=mine[5], newest_first=True)
+    assert numbers(security, below_his_last) == [mine[3], mine[1]]
+
+
+def test_after_and_before_a_sequence_make_a_window_and_positional_queries_still_work(
+    security: Security,
+) -> None:
+    mine = _two_users_in_turn(security)
+    window = AuditQuery(after_sequence=mine[0], before_sequence=mine[3])
+    assert numbers(security, window) == [mine[1], mine[2]]
+    assert numbers(security, AuditQuery(None, None, None, mine[1], 2)) == [mine[2], mine[3]]

@@ -11,7 +11,10 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 
-from natalizumab_cds.application.security.permissions import ALLOWED, Role
+from natalizumab_cds.application.clinic import Clinic
+from natalizumab_cds.application.security.permissions import ALLOWED, Action, Role
+from natalizumab_cds.application.security.service import Security
+from natalizumab_cds.web.app import create_web_app
 from tests.security.conftest import bearer
 from tests.security.in_process import InProcessClient
 from tests.security.routes import protected_endpoints
@@ -83,3 +86,27 @@ def test_acknowledging_and_overriding_are_separate_permissions(
         assert answer.json()["action"] == expected
     else:
         assert answer.status_code not in (401, 403)
+
+
+@pytest.mark.parametrize(
+    ("path", "action"), [("/audit", Action.READ_AUDIT), ("/audit/verify", Action.VERIFY_AUDIT)]
+)
+def test_the_audit_trail_pages_answer_exactly_the_roles_the_table_allows(
+    clinic: Clinic, security: Security, token_for: TokenFor, path: str, action: Action
+) -> None:
+    """Web pages are not API routes (``protected_endpoints`` skips them): these two are here."""
+    wrong = []
+    with InProcessClient(create_web_app(clinic, security=security)) as web:
+        for role in Role:
+            answer = web.get(path, headers=bearer(token_for(role)))
+            page = answer.headers.get("content-type", "").startswith("text/html")
+            if role in ALLOWED[action]:
+                if (
+                    answer.status_code != 200
+                    or not page
+                    or "<h1>Audit trail</h1>" not in answer.text
+                ):
+                    wrong.append(f"{role} refused {path}: {answer.status_code}")
+            elif answer.status_code != 403 or not page or action.value not in answer.text:
+                wrong.append(f"{role} not refused {path}: {answer.status_code}")
+    assert wrong == []

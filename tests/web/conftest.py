@@ -64,6 +64,8 @@ PASSWORD = "correct horse battery staple"
 USERS: dict[Role, str] = {role: f"web-{role.value}" for role in Role}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
+#: The ``signed_in`` fixture's type.
+SignedIn = Callable[[Role], InProcessClient]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -7,8 +7,9 @@ violation fails the test with the rule, its impact and the elements it found.
 Pages are read as the people who use them: the worklist, a patient with a hold
 and charts, the infusion day, a visit's forms as the nurse and the pharmacist
 (also with a refusal beside a form), the reaction form, the antibody / MRI /
-relapse forms with a refusal, the lab messages not filed, the safety report and
-the sign-in page. Patients
+relapse forms with a refusal, the lab messages not filed, the safety report,
+the administrator's accounts page (with a refusal and a new token) and the
+sign-in page. Patients
 (synthetic): p33 pediatric (read only), p913 (this module's own visit), p914
 (gets an MRI read).
 """
@@ -146,6 +147,33 @@ def test_resolving_an_unfiled_lab_message_in_the_browser(page: Any, web_clinic: 
     row.get_by_role("button", name=f"Discard message {letter}").click()
     page.wait_for_url(re.compile(f"discarded={letter}"))
     assert "stays on file with the reason" in page.content()
+    assert violations(page) == []
+
+
+def test_managing_accounts_and_tokens_in_the_browser(page: Any) -> None:
+    sign_in_page(page, Role.ADMINISTRATOR, next_="/accounts")  # the administrator's home
+    assert violations(page) == []
+    form = page.locator("#add-account")
+    form.get_by_label("Username").fill("axe-nurse")
+    form.get_by_label("First password (at least 12 characters)").fill("a long enough passphrase")
+    form.get_by_label("The same again").fill("a long enough passphrase!")
+    form.get_by_role("button", name="Add the account").click()
+    again = page.locator("#add-account").get_by_label("The same again")
+    assert again.get_attribute("aria-invalid") == "true"
+    assert page.locator("#add-account").get_by_label("Username").input_value() == "axe-nurse"
+    assert violations(page) == []  # the refusal beside the field
+    form = page.locator("#add-account")
+    form.get_by_label("First password (at least 12 characters)").fill("a long enough passphrase")
+    form.get_by_label("The same again").fill("a long enough passphrase")
+    form.get_by_role("radio", name="nurse").check()
+    form.get_by_role("button", name="Add the account").click()
+    page.wait_for_url(re.compile("done=added"))
+    assert page.locator("#account-axe-nurse").is_visible()
+    token = page.locator("#new-token")
+    token.get_by_label("Acts as").select_option("axe-nurse")
+    token.get_by_label("Which system uses it").fill("axe lab interface")
+    token.get_by_role("button", name="Issue the token").click()
+    assert page.locator("#issued-secret").input_value().startswith("ntz_")
     assert violations(page) == []
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -12,10 +11,9 @@ from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.permissions import Role
 from tests.clinic_db import NOW
 from tests.security.in_process import InProcessClient
-from tests.web.conftest import PASSWORD, USERS, page_csrf
+from tests.web.conftest import PASSWORD, USERS, SignedIn, page_csrf
 from tests.web.visit_flow import clock_at, local_input, own_patient, pass_time
 
-SignedIn = Callable[[Role], InProcessClient]
 NO = dict.fromkeys(
     ("neurological_symptoms", "active_infection", "pregnant", "breastfeeding", "new_medicines"),
     "no",

@@ -9,16 +9,13 @@ sees the worklist's notice.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.permissions import Role
 from natalizumab_cds.bootstrap import lab_feed
 from tests.interop.hl7v2.messages import a_patient_resource, an_obx, an_oru
-from tests.security.in_process import InProcessClient
-from tests.web.conftest import page_csrf
+from tests.web.conftest import SignedIn, page_csrf
 
-SignedIn = Callable[[Role], InProcessClient]
 MRN = "MRN0009150"
 
 

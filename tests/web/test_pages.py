@@ -9,7 +9,6 @@ read), p37 routine (gets a relapse).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -21,9 +20,8 @@ from natalizumab_cds.interop.fhir.synthetic import ROUTINE, synthesize_patient
 from natalizumab_cds.web import worklist_page
 from tests.clinic_db import NOW, SEED
 from tests.security.in_process import InProcessClient
-from tests.web.conftest import page_csrf, scenario_patient
+from tests.web.conftest import SignedIn, page_csrf, scenario_patient
 
-SignedIn = Callable[[Role], InProcessClient]
 READERS = [Role.PHYSICIAN, Role.NURSE, Role.PHARMACIST, Role.READ_ONLY]
 PEDIATRIC = scenario_patient("pediatric", 1)
 

@@ -145,5 +145,10 @@ class SqlAuditLog:
             statement = statement.where(_a.recorded >= query.since)
         if query.until is not None:
             statement = statement.where(_a.recorded < query.until)
-        statement = statement.order_by(_a.sequence).limit(query.limit)
+        if query.actor is not None:
+            statement = statement.where(_a.actor == query.actor)
+        if query.before_sequence is not None:
+            statement = statement.where(_a.sequence < query.before_sequence)
+        order = _a.sequence.desc() if query.newest_first else _a.sequence
+        statement = statement.order_by(order).limit(query.limit)
         return [_record(row) for row in self._db.execute(statement)]

@@ -14,6 +14,8 @@ from natalizumab_cds.api.app import create_app
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.service import Security
 from natalizumab_cds.web import (
+    accounts_page,
+    audit_page,
     lab_messages_page,
     patient_page,
     safety_page,
@@ -31,6 +33,8 @@ PAGE_MODULES = (
     visit_forms,
     safety_page,
     lab_messages_page,
+    accounts_page,
+    audit_page,
 )
 
 

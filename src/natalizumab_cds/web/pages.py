@@ -51,15 +51,25 @@ class NavLink:
 
 #: The header's links; ``render(..., active=key)`` marks the current one.
 NAV: tuple[NavLink, ...] = (
-    NavLink("worklist", "Worklist", "/"),
-    NavLink("infusion-day", "Infusion day", "/infusion-day"),
-    NavLink("safety", "Safety report", "/safety-report"),
+    NavLink("worklist", "Worklist", "/", Action.READ_WORKLIST),
+    NavLink("infusion-day", "Infusion day", "/infusion-day", Action.READ_PATIENT),
+    NavLink("safety", "Safety report", "/safety-report", Action.READ_WORKLIST),
     NavLink("lab-messages", "Lab messages", "/lab-messages", Action.RESOLVE_LAB_MESSAGES),
+    NavLink("accounts", "Accounts", "/accounts", Action.MANAGE_USERS),
+    NavLink("audit", "Audit trail", "/audit", Action.READ_AUDIT),
 )
 
 
 class SignInNeeded(Exception):
     """A page was asked for without a valid session: answered with a redirect to /login."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+class ElsewhereFirst(Exception):
+    """The home page for a role whose work is elsewhere: answered with a redirect there."""
 
     def __init__(self, target: str) -> None:
         super().__init__(target)
@@ -93,26 +103,40 @@ async def page_principal(request: Request) -> Principal:
 
 
 class PageRequirement:
-    def __init__(self, action: Action) -> None:
+    def __init__(self, action: Action, *, home: bool = False) -> None:
         self.action = action
+        self.home = home
 
     async def __call__(self, request: Request) -> Principal:
         principal = await page_principal(request)
         try:
             principal.require(self.action)
         except Forbidden as error:
+            first = first_page(principal) if self.home else None
+            if first is not None:
+                raise ElsewhereFirst(first.href) from error
             raise PageRefused(403, "Not allowed", str(error)) from error
         request.state.action = self.action  # the clinic dependency audits under it
         return principal
 
 
-def page_requires(action: Action) -> Any:
-    """The page's action: signed in (else redirect to sign-in) and the role allows it."""
-    return Depends(PageRequirement(action))
+def page_requires(action: Action, *, home: bool = False) -> Any:
+    """The page's action: signed in (else redirect to sign-in) and the role allows it.
+
+    ``home``: the home page, which sends a role that may not use it (the
+    administrator) to the first page of the header it may use instead of
+    refusing it.
+    """
+    return Depends(PageRequirement(action, home=home))
 
 
-def _may(principal: Principal | None, action: Action) -> bool:
-    return principal is not None and principal.may(action)
+def first_page(principal: Principal) -> NavLink | None:
+    """The first header link ``principal`` may follow."""
+    return next((link for link in NAV if _may(principal, link.action)), None)
+
+
+def _may(principal: Principal | None, action: Action | None) -> bool:
+    return action is None or (principal is not None and principal.may(action))
 
 
 def render(
@@ -128,7 +152,7 @@ def render(
     values: dict[str, Any] = {
         "principal": principal,
         "csrf_token": getattr(request.state, "csrf_token", None) or "",
-        "nav": [link for link in NAV if link.action is None or _may(principal, link.action)],
+        "nav": [link for link in NAV if _may(principal, link.action)],
         "active": active,
         "request_path": request.url.path,
     }
@@ -142,6 +166,11 @@ async def _sign_in_needed(request: Request, error: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(error.target, safe='/')}", status_code=303)
 
 
+async def _elsewhere(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ElsewhereFirst)
+    return RedirectResponse(error.target, status_code=303)
+
+
 async def _refused(request: Request, error: Exception) -> Response:
     assert isinstance(error, PageRefused)
     context = {"title": error.title, "detail": error.detail}
@@ -150,4 +179,5 @@ async def _refused(request: Request, error: Exception) -> Response:
 
 def install_page_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SignInNeeded, _sign_in_needed)
+    app.add_exception_handler(ElsewhereFirst, _elsewhere)
     app.add_exception_handler(PageRefused, _refused)

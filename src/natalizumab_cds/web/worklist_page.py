@@ -130,7 +130,7 @@ def _page_number(value: str) -> int:
 @router.get("/", response_class=HTMLResponse)
 def worklist(
     request: Request,
-    principal: Annotated[Principal, page_requires(Action.READ_WORKLIST)],  # before the clinic
+    principal: Annotated[Principal, page_requires(Action.READ_WORKLIST, home=True)],  # 1st
     clinic: ClinicDep,
     q: Annotated[str, Query(max_length=200)] = "",
     decision: Annotated[str, Query(max_length=20)] = "",

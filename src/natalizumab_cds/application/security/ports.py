@@ -52,13 +52,21 @@ class ApiToken:
 
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
-    """A page of the audit trail in sequence order, optionally for one patient or time span."""
+    """A page of the audit trail in sequence order, optionally for one patient or time span.
+
+    ``actor``: only that user's records (exact username). ``before_sequence``:
+    only records numbered below it (with ``after_sequence``, a window).
+    ``newest_first``: highest sequence first, so ``limit`` keeps the newest.
+    """
 
     patient_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     after_sequence: int = 0
     limit: int = 100
+    actor: str | None = None
+    before_sequence: int | None = None
+    newest_first: bool = False
 
 
 class Users(Protocol):
