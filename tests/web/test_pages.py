@@ -14,7 +14,9 @@ from datetime import timedelta
 import pytest
 
 from natalizumab_cds.application.clinic import Clinic
-from natalizumab_cds.application.security.permissions import Action, Role
+from natalizumab_cds.application.security.permissions import Action, Role, operator
+from natalizumab_cds.application.security.ports import AuditQuery
+from natalizumab_cds.application.security.service import Security
 from natalizumab_cds.bootstrap import as_operator
 from natalizumab_cds.interop.fhir.synthetic import ROUTINE, synthesize_patient
 from natalizumab_cds.web import worklist_page
@@ -301,6 +303,23 @@ def test_pages_carry_no_inline_script_or_style(signed_in: SignedIn) -> None:
         assert "<script>" not in answer.text
         assert "style=" not in answer.text
         assert answer.headers["cache-control"] == "no-store"
+
+
+def test_reading_a_patient_page_is_one_audit_record(
+    signed_in: SignedIn, web_security: Security
+) -> None:
+    """One reading, one snapshot: the version, findings and decisions shown agree."""
+
+    def trail() -> list[tuple[str, str, str]]:
+        query = AuditQuery(patient_id="p2", limit=1000)
+        found = web_security.audit.records(operator("pages-test"), query)
+        return [(r.actor, r.action, r.entity) for r in found]
+
+    before = trail()
+    page = signed_in(Role.PHARMACIST).get("/patients/p2")
+    assert page.status_code == 200
+    added = trail()[len(before) :]
+    assert added == [("web-pharmacist", "read-patient-record", "Patient/p2")]
 
 
 def test_charts_are_accessible_images_with_a_data_table(signed_in: SignedIn) -> None:

@@ -7,12 +7,14 @@ summary row: the summary only serves the worklist.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from natalizumab_cds.application.assessing import ClinicContext
 from natalizumab_cds.application.errors import UnknownPatient
 from natalizumab_cds.application.ports import Database
 from natalizumab_cds.application.records import (
+    ClinicianDecision,
     Page,
     PatientEntry,
     PatientListing,
@@ -31,6 +33,17 @@ def check_page(page: int, size: int) -> None:
         raise InvalidInput(f"page: must be 1 or more, got {page}")
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"size: must be from 1 to {MAX_PAGE_SIZE}, got {size}")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientView:
+    """Everything the patient page shows, read in one transaction (one snapshot, one audit)."""
+
+    entry: PatientEntry
+    summary: Summary | None
+    timeline: Timeline
+    assessment: Assessment
+    decisions: list[ClinicianDecision]  # newest first
 
 
 class PatientQueries:
@@ -74,6 +87,30 @@ class PatientQueries:
                 if r.patient_id == patient_id
             ]
 
+    def view(self, patient_id: str, at: datetime | None = None) -> PatientView:
+        """The entry, summary, record, assessment at ``at`` and decisions, as of one moment.
+
+        Read in one transaction, so the record version shown, the findings and
+        the decisions listed agree, and the reading is one audit record.
+        """
+        moment = self._moment(at)
+        with self._database.reading() as uow:
+            entry = uow.records.patient(patient_id)
+            if entry is None:
+                raise UnknownPatient(patient_id)
+            summary = uow.summaries.summary(patient_id)
+            record = uow.records.resources([patient_id]).get(patient_id, [])
+        timeline = self._context.timeline(record)
+        assessment = self._context.assess(timeline, moment)
+        decisions = self._context.decisions(patient_id, record)[::-1]
+        return PatientView(entry, summary, timeline, assessment, decisions)
+
+    def _moment(self, at: datetime | None) -> datetime:
+        moment = at or self._context.now()
+        if moment.tzinfo is None:
+            raise InvalidInput(f"at: {moment.isoformat()} has no time zone")
+        return moment
+
     def assessment(self, patient_id: str, at: datetime | None = None) -> Assessment:
         """The assessment at ``at`` (default now) from the stored record."""
         return self.history_and_assessment(patient_id, at)[1]
@@ -82,9 +119,7 @@ class PatientQueries:
         self, patient_id: str, at: datetime | None = None
     ) -> tuple[Timeline, Assessment]:
         """The record as the rules read it (for charts) and the assessment at ``at``."""
-        moment = at or self._context.now()
-        if moment.tzinfo is None:
-            raise InvalidInput(f"at: {moment.isoformat()} has no time zone")
+        moment = self._moment(at)
         with self._database.reading() as uow:
             record = uow.records.resources([patient_id]).get(patient_id)
         if not record:

@@ -50,11 +50,10 @@ def _page(
     notice: str = "",
 ) -> HTMLResponse:
     try:
-        entry, summary = clinic.patients.patient(patient_id)
-        timeline, assessment = clinic.patients.history_and_assessment(patient_id)
-        decisions = clinic.decisions.listed(patient_id)
+        view = clinic.patients.view(patient_id)
     except UnknownPatient as error:
         raise PageRefused(404, "Patient not on file", str(error)) from error
+    entry, summary, timeline, assessment = view.entry, view.summary, view.timeline, view.assessment
     uln = clinic.context.protocol.number("default_uln_alt")
     ahead = clinic.context.assess_next_infusion(timeline, assessment)
     clinical_forms = clinical_entry.blank_forms(clinic.context.today())
@@ -67,7 +66,7 @@ def _page(
         "ahead": ahead if ahead is not assessment else None,
         "findings": finding_views(assessment),
         "charts": charts_of(timeline, assessment.at, uln),
-        "decisions": decisions,
+        "decisions": view.decisions,
         "acknowledged": summary.acknowledged if summary else (),
         "lab": lab or lab_entry.LabForm.blank(clinic.context.today()),
         "analytes": lab_entry.ANALYTES,
