@@ -13,7 +13,6 @@ form that created it and never again; the page after it is not cached.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
@@ -22,10 +21,10 @@ from starlette.concurrency import run_in_threadpool
 
 from natalizumab_cds.api.access import security
 from natalizumab_cds.application.security.accounts import IssuedToken
-from natalizumab_cds.application.security.errors import AccountError
+from natalizumab_cds.application.security.errors import AccountError, NotOnFile
 from natalizumab_cds.application.security.passwords import MAX_LENGTH
 from natalizumab_cds.application.security.permissions import Action, Principal, Role
-from natalizumab_cds.web.pages import PageRefused, page_requires, render
+from natalizumab_cds.web.pages import PageRefused, clinic_zone, local, page_requires, render
 
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[Principal, page_requires(Action.MANAGE_USERS)]
@@ -71,16 +70,6 @@ class Refusals:
         return cls(form, {"": text})
 
 
-def _unknown(error: AccountError) -> None:
-    """An account or token that is not on file has no row to show the message in: a 404 page."""
-    if str(error).startswith("there is no "):
-        raise PageRefused(404, "Not on file", str(error)) from error
-
-
-def _local(moment: datetime | None, tz: tzinfo) -> str:
-    return "—" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
 def _page(
     request: Request,
     principal: Principal,
@@ -94,14 +83,14 @@ def _page(
     accounts = security(request).accounts
     people = accounts.listed(principal)
     names = {a.id: a.username for a in people}
-    tz = request.app.state.clinic.context.tz
+    tz = clinic_zone(request)
     tokens = sorted(accounts.tokens(principal), key=lambda t: (t.revoked_at is not None, -t.id))
     context: dict[str, Any] = {
         "accounts": sorted(people, key=lambda a: (not a.active, a.username)),
         "tokens": [(t, names.get(t.user_id, "?")) for t in tokens],
         "roles": list(Role),
         "role_words": ROLE_WORDS,
-        "local": lambda moment: _local(moment, tz),
+        "local": lambda moment: local(moment, tz),
         "zone": str(tz),
         "notice": notice,
         "refused": refusals or Refusals(),
@@ -166,8 +155,9 @@ def set_active(
         return _page(request, principal, refusals=refusals, status=422)
     try:
         security(request).accounts.set_active(principal, username, active == "yes")
+    except NotOnFile as error:  # no row to show the message in
+        raise PageRefused(404, "Not on file", str(error)) from error
     except AccountError as error:
-        _unknown(error)
         return _page(request, principal, refusals=Refusals(username, {"": str(error)}), status=409)
     return _done("enabled" if active == "yes" else "disabled", username, f"account-{username}")
 
@@ -186,8 +176,9 @@ async def set_password(
     accounts = security(request).accounts
     try:
         await run_in_threadpool(accounts.set_password, principal, username, password)
+    except NotOnFile as error:
+        raise PageRefused(404, "Not on file", str(error)) from error
     except AccountError as error:
-        _unknown(error)
         refusals = Refusals.of(username, error, ("password",))
         return _page(request, principal, refusals=refusals, status=422)
     return _done("password", username, f"account-{username}")
@@ -215,7 +206,6 @@ def revoke_token(request: Request, principal: Manager, token_id: TokenId) -> Res
     """Revoke at once."""
     try:
         security(request).accounts.revoke_token(principal, token_id)
-    except AccountError as error:
-        _unknown(error)
-        raise PageRefused(409, "Token not revoked", str(error)) from error
+    except NotOnFile as error:
+        raise PageRefused(404, "Not on file", str(error)) from error
     return _done("revoked", token_id, f"token-{token_id}")

@@ -35,7 +35,7 @@ from natalizumab_cds.application.security.audit_verify import Verification
 from natalizumab_cds.application.security.permissions import Action, Principal
 from natalizumab_cds.application.security.ports import AuditQuery
 from natalizumab_cds.domain.errors import InvalidInput, NtzError
-from natalizumab_cds.web.pages import page_requires, render
+from natalizumab_cds.web.pages import clinic_zone, page_requires, render
 
 #: Records a page.
 SHOWN = 50
@@ -60,11 +60,12 @@ OUTCOMES = {
     Outcome.SERIOUS_FAILURE.value: "serious failure",
 }
 #: What to say beside a field whose value FastAPI's ``Query`` limits refused.
+DAY_FORMAT = "Give the day as YYYY-MM-DD, e.g. 2026-11-24."
 REFUSED_FIELDS = {
     "patient": f"A patient id has at most {ID_LENGTH} characters.",
     "user": f"A username has at most {ID_LENGTH} characters.",
-    "from": "Give the day as YYYY-MM-DD, e.g. 2026-11-24.",
-    "to": "Give the day as YYYY-MM-DD, e.g. 2026-11-24.",
+    "from": DAY_FORMAT,
+    "to": DAY_FORMAT,
 }
 BAD_PAGE = f"No such page of the trail: 'before' must be a record number from 1 to {LAST_SEQUENCE}."
 
@@ -87,7 +88,7 @@ def _refused_query(request: Request, error: RequestValidationError) -> Response 
     filters = Filters(
         *(typed.get(name, "")[: ID_LENGTH * 2] for name in ("patient", "user", "from", "to"))
     )
-    _, also = _query(filters, None, _zone(request))  # what else is wrong, field by field
+    _, also = _query(filters, None, clinic_zone(request))  # what else is wrong, field by field
     errors = also | errors
     return _render(request, principal, filters, errors=errors, problem=problem, status=422)
 
@@ -154,7 +155,7 @@ class Row:
 def _day(text: str) -> tuple[date | None, str]:
     """The day a filter names, or the reason it names none."""
     if not _DAY.fullmatch(text):
-        return None, "Give the day as YYYY-MM-DD, e.g. 2026-11-24."
+        return None, DAY_FORMAT
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -255,16 +256,10 @@ def _render(
         "problem": problem,
         "verification": verification,
         "may_verify": principal.may(Action.VERIFY_AUDIT),
-        "zone": str(_zone(request)),
+        "zone": str(clinic_zone(request)),
         "shown": SHOWN,
     }
     return render(request, "audit.html", context, status=status, active="audit")
-
-
-def _zone(request: Request) -> tzinfo:
-    """The clinic's time zone (settings: ``clinic_timezone``)."""
-    tz: tzinfo = request.app.state.clinic.context.tz
-    return tz
 
 
 def _page(
@@ -275,7 +270,7 @@ def _page(
     verification: Verification | None = None,
 ) -> HTMLResponse:
     """The records the filters select, newest first; or the page saying what is wrong."""
-    tz = _zone(request)
+    tz = clinic_zone(request)
     query, errors = _query(filters, before, tz)
     if query is None:
         return _render(request, principal, filters, errors=errors, status=422)

@@ -13,6 +13,7 @@ gets an HTML page that says so (403), never a JSON problem.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -137,6 +138,17 @@ def first_page(principal: Principal) -> NavLink | None:
 
 def _may(principal: Principal | None, action: Action | None) -> bool:
     return action is None or (principal is not None and principal.may(action))
+
+
+def clinic_zone(request: Request) -> tzinfo:
+    """The clinic's time zone (setting ``clinic_timezone``), in which pages show times."""
+    tz: tzinfo = request.app.state.clinic.context.tz
+    return tz
+
+
+def local(moment: datetime | None, tz: tzinfo) -> str:
+    """``2026-11-24 10:46`` in the clinic's zone, for the page ("" for none)."""
+    return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def render(

@@ -12,7 +12,6 @@ is shown next to its form with the rule id and the reason
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -25,7 +24,7 @@ from natalizumab_cds.application.visit_view import Step, VisitView
 from natalizumab_cds.application.visits import UnknownVisit
 from natalizumab_cds.domain.infusion_events import ReactionSeverity, Symptom
 from natalizumab_cds.domain.infusion_visit import VisitState
-from natalizumab_cds.web.pages import PageRefused, page_requires, render
+from natalizumab_cds.web.pages import PageRefused, local, page_requires, render
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, page_requires(Action.READ_PATIENT)]
@@ -61,11 +60,6 @@ class Refusal:
     reason: str
     rule: str = ""
     findings: tuple[tuple[str, str, str], ...] = ()  # (rule, effect, summary)
-
-
-def local(moment: datetime | None, tz: tzinfo) -> str:
-    """``2026-11-24 10:46`` in the clinic's zone, for the page."""
-    return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def minutes(seconds: float | None) -> int | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from natalizumab_cds.application.ports import Clock
 from natalizumab_cds.application.security.audit import AuditEntry, Operation
-from natalizumab_cds.application.security.errors import AccountError
+from natalizumab_cds.application.security.errors import AccountError, NotOnFile
 from natalizumab_cds.application.security.passwords import Passwords, check_policy
 from natalizumab_cds.application.security.permissions import Action, Principal, Role
 from natalizumab_cds.application.security.ports import (
@@ -133,7 +133,7 @@ class Accounts:
         with self._database.writing() as uow:
             token = uow.tokens.by_id(token_id)
             if token is None:
-                raise AccountError(f"there is no API token {token_id}")
+                raise NotOnFile(f"there is no API token {token_id}")
             if token.revoked_at is not None:
                 return token
             at = self._clock.now()
@@ -164,7 +164,7 @@ class Accounts:
         username = username.strip()
         found = uow.users.by_username(username) if USERNAME.fullmatch(username) else None
         if found is None:
-            raise AccountError(f"there is no user {username!r}")
+            raise NotOnFile(f"there is no user {username!r}")
         return found[0]
 
     def _audit(

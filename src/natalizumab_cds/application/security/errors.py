@@ -15,7 +15,8 @@
 - ``CsrfRefused``: a state-changing request made with a session cookie did not
   carry the session's CSRF token (403).
 - ``AccountError``: an account command that cannot be done as asked (a taken
-  username, an unknown user, a weak password, disabling the last administrator).
+  username, an unknown user, a weak password, disabling the last administrator);
+  ``NotOnFile``, one of them: the user or API token named does not exist.
 - ``AuditChainBroken``: raised by a caller that wants verification to fail loudly.
 """
 
@@ -69,6 +70,10 @@ class CsrfRefused(NtzError):
 
 class AccountError(NtzError):
     """An account or token command that cannot be done as asked; the message says why."""
+
+
+class NotOnFile(AccountError):
+    """The user or API token a command names does not exist."""
 
 
 class AuditChainBroken(NtzError):
