@@ -192,3 +192,16 @@ def test_the_demo_clinics_infusions_are_spread_over_the_four_week_cycle(clinic: 
     holds = clinic.worklist.entries(kinds=["decision"], size=0).items
     assert holds  # every kind of problem is still there, on the day
     assert all("dosing.too-soon" not in e.attention for e in holds)
+
+
+def test_a_snapshot_reads_every_list_from_one_state_of_the_clinic(clinic: Clinic) -> None:
+    """The worklist page's lists agree: a patient imported meanwhile shows in none of them."""
+    clinic.importer.one(a_patient(0))
+    with clinic.worklist.snapshot() as worklist:
+        first = worklist.entries(kinds=["infusion"], size=0)
+        clinic.importer.one(a_patient(1, "liver-elevated"))  # committed by another writer
+        second = worklist.entries(kinds=["decision"], size=0)
+        assert [e.patient_id for e in first.items] == ["p0"]
+        assert second.total == 0
+    after = clinic.worklist.entries(kinds=["decision"], size=0)
+    assert [e.patient_id for e in after.items] == ["p1"]

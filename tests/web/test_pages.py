@@ -322,6 +322,23 @@ def test_reading_a_patient_page_is_one_audit_record(
     assert added == [("web-pharmacist", "read-patient-record", "Patient/p2")]
 
 
+def test_reading_the_worklist_page_is_one_audit_record(
+    signed_in: SignedIn, web_security: Security
+) -> None:
+    """Its three lists come from one snapshot: one read-worklist record naming each list."""
+    reader = operator("pages-test")
+    client = signed_in(Role.READ_ONLY)
+    newest = web_security.audit.records(reader, AuditQuery(limit=1, newest_first=True))
+    page = client.get("/")
+    assert page.status_code == 200
+    query = AuditQuery(actor="web-read-only", after_sequence=newest[0].sequence)
+    added = [(r.action, r.entity, r.detail) for r in web_security.audit.records(reader, query)]
+    assert len(added) == 1, added
+    action, entity, detail = added[0]
+    assert (action, entity) == ("read-worklist", "Worklist")
+    assert re.fullmatch(r"worklist: \d+ rows in 3 lists \(\d+, \d+, \d+\)", detail), detail
+
+
 def test_charts_are_accessible_images_with_a_data_table(signed_in: SignedIn) -> None:
     text = signed_in(Role.NURSE).get("/patients/p11").text
     assert text.count('role="img"') == 7

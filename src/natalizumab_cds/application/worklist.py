@@ -14,7 +14,8 @@ has moved on, and ``refresh`` picks them up too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import partial
 
@@ -50,9 +51,20 @@ def _words(parameter: str, given: Sequence[str], allowed: Sequence[str]) -> tupl
 
 
 class ClinicWorklist:
-    def __init__(self, database: Database, context: ClinicContext) -> None:
+    def __init__(
+        self, database: Database, context: ClinicContext, snapshot: UnitOfWork | None = None
+    ) -> None:
         self._database = database
         self._context = context
+        self._snapshot = snapshot
+
+    @contextmanager
+    def snapshot(self) -> Iterator[ClinicWorklist]:
+        """A worklist whose ``entries`` all read one transaction: a page of several
+        lists is read from one state of the clinic (and audited as one read)."""
+        self._catch_up()
+        with self._database.reading() as uow:
+            yield ClinicWorklist(self._database, self._context, uow)
 
     def entries(
         self,
@@ -96,15 +108,17 @@ class ClinicWorklist:
             page=page,
             size=size,
         )
-        behind = self._behind()
-        if behind:
-            self.refresh_records(behind)
+        if self._snapshot is not None:
+            return self._snapshot.summaries.worklist(query)
+        self._catch_up()
         with self._database.reading() as uow:
             return uow.summaries.worklist(query)
 
-    def _behind(self) -> list[str]:
+    def _catch_up(self) -> None:
         with self._database.reading() as uow:
-            return uow.summaries.behind_records(CATCH_UP)
+            behind = uow.summaries.behind_records(CATCH_UP)
+        if behind:
+            self.refresh_records(behind)
 
     def refresh_records(self, patient_ids: Sequence[str]) -> int:
         """Rebuild the summaries of these patients now (their records just changed).

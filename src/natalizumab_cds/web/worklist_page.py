@@ -23,6 +23,7 @@ from natalizumab_cds.api.dependencies import ClinicDep
 from natalizumab_cds.api.lab_messages import lab_messages
 from natalizumab_cds.application.records import Page
 from natalizumab_cds.application.security.permissions import Action, Principal
+from natalizumab_cds.application.worklist import ClinicWorklist
 from natalizumab_cds.application.worklist_query import EntryKind, WorklistEntry
 from natalizumab_cds.domain.findings import Decision
 from natalizumab_cds.domain.schedule import Item
@@ -109,8 +110,10 @@ def _choice(value: str | None, allowed: list[str]) -> str:
     return value if value in allowed else ""
 
 
-def _section(clinic: ClinicDep, kind: EntryKind, sort: str, f: Filters) -> Page[WorklistEntry]:
-    return clinic.worklist.entries(
+def _section(
+    worklist: ClinicWorklist, kind: EntryKind, sort: str, f: Filters
+) -> Page[WorklistEntry]:
+    return worklist.entries(
         days=WINDOWS[f.window],
         kinds=[kind.value],
         decisions=f.decisions(),
@@ -151,18 +154,19 @@ def worklist(
         filters = replace(filters, page=_page_number(page))
     sections = []
     pages = None
-    for key, kind, heading, sort, empty in SECTIONS:
-        if filters.show and filters.show != key:
-            continue
-        found = _section(clinic, kind, sort, filters)
-        if filters.show:
-            count = max(1, -(-found.total // SHOWN))
-            if filters.page > count:  # past the end (the list got shorter): the last page
-                filters = replace(filters, page=count)
-                found = _section(clinic, kind, sort, filters)
-            first = (filters.page - 1) * SHOWN + 1
-            pages = Pages(filters.page, count, first, first + len(found.items) - 1)
-        sections.append(Section(key, heading, empty, found.items, found.total))
+    with clinic.worklist.snapshot() as worklist:  # every list from one state, one audit entry
+        for key, kind, heading, sort, empty in SECTIONS:
+            if filters.show and filters.show != key:
+                continue
+            found = _section(worklist, kind, sort, filters)
+            if filters.show:
+                count = max(1, -(-found.total // SHOWN))
+                if filters.page > count:  # past the end (the list got shorter): the last page
+                    filters = replace(filters, page=count)
+                    found = _section(worklist, kind, sort, filters)
+                first = (filters.page - 1) * SHOWN + 1
+                pages = Pages(filters.page, count, first, first + len(found.items) - 1)
+            sections.append(Section(key, heading, empty, found.items, found.total))
     context = {
         "sections": sections,
         "filters": filters,

@@ -154,10 +154,12 @@ class AuditedDatabase:
             self._entry(Operation.READ, None, entity="Patient", detail=f"search: {n} listed")
             for n in records.searches
         ]
-        entries += [
-            self._entry(Operation.READ, None, entity="Worklist", detail=f"worklist: {n} rows")
-            for n in summaries.worklists
-        ]
+        if summaries.worklists:
+            entries.append(
+                self._entry(
+                    Operation.READ, None, entity="Worklist", detail=_lists(summaries.worklists)
+                )
+            )
         entries += [
             self._entry(Operation.READ, None, entity="SafetyReport", detail=f"safety report: {n}")
             for n in summaries.safety_reports
@@ -177,3 +179,11 @@ class AuditedDatabase:
                 )
             )
         return entries
+
+
+def _lists(rows: list[int]) -> str:
+    """What one transaction's worklist reads showed: one entry, however many lists."""
+    if len(rows) == 1:
+        return f"worklist: {rows[0]} rows"
+    counts = ", ".join(str(n) for n in rows)
+    return f"worklist: {sum(rows)} rows in {len(rows)} lists ({counts})"
