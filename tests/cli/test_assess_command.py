@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from natalizumab_cds.cli.text_report import render_text
+from natalizumab_cds.interop.fhir.synthetic import synthesize_patient
+from natalizumab_cds.library import assess_bundle
 
 LOINC = "http://loinc.org"
 
@@ -182,3 +187,12 @@ def test_synth_writes_the_same_bundles_for_the_same_seed(tmp_path: Path) -> None
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
     assessed = _run("assess", str(first[0]), "--at", "2026-11-24T09:00:00Z")
     assert assessed.returncode == 0, assessed.stderr
+
+
+def test_text_format_badges_an_effect_none_warning_as_a_warning() -> None:
+    """MRI activity does not stop the infusion but is a warning: never printed as NONE."""
+    at = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    assessment = assess_bundle(synthesize_patient(3, 1, at, "mri-activity"), at)
+    lines = render_text(assessment).splitlines()
+    assert "  [WARNING    ] mri.activity" in lines
+    assert not any(line.startswith("  [NONE") for line in lines)

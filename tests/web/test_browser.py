@@ -138,3 +138,17 @@ def test_the_worklist_fits_a_tablet(browser: Any, live_server: str) -> None:
         assert not overflow
     finally:
         context.close()
+
+
+def test_on_a_phone_the_worklist_fits_the_screen(page: Any) -> None:
+    """390 px wide: every list row stacks and wraps; nothing needs scrolling sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_page(page, Role.NURSE)
+    cells = page.locator("#list-decisions td[data-label='Needs attention']")
+    assert cells.count() > 0
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('main td, main .table-wrap')]
+              .filter(e => e.scrollWidth > e.clientWidth + 1).length"""
+    )
+    assert overflowing == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390

@@ -18,6 +18,7 @@ from natalizumab_cds.application.security.permissions import Action, Role, opera
 from natalizumab_cds.application.security.ports import AuditQuery
 from natalizumab_cds.application.security.service import Security
 from natalizumab_cds.bootstrap import as_operator
+from natalizumab_cds.domain.rule_specs import rule_title
 from natalizumab_cds.interop.fhir.synthetic import ROUTINE, synthesize_patient
 from natalizumab_cds.web import worklist_page
 from tests.clinic_db import NOW, SEED
@@ -71,6 +72,16 @@ def test_the_worklist_puts_holds_and_discontinues_first_with_words(signed_in: Si
     assert "DISCONTINUE" in first_section
     assert "HOLD" in first_section
     assert "PROCEED" not in first_section
+
+
+def test_the_worklist_says_what_needs_attention_in_words_with_the_rule_id_beside(
+    signed_in: SignedIn,
+) -> None:
+    liver = scenario_patient("liver-elevated")
+    text = signed_in(Role.NURSE).get("/").text
+    row = text[text.index(f'href="/patients/{liver}"') :].split("</tr>", 1)[0]
+    assert f'title="liver.elevated">{rule_title("liver.elevated")}</span>' in row
+    assert rule_title("liver.elevated") != "liver.elevated"
 
 
 def test_the_worklist_search_finds_a_patient_by_mrn(signed_in: SignedIn) -> None:
@@ -337,6 +348,17 @@ def test_reading_the_worklist_page_is_one_audit_record(
     action, entity, detail = added[0]
     assert (action, entity) == ("read-worklist", "Worklist")
     assert re.fullmatch(r"worklist: \d+ rows in 3 lists \(\d+, \d+, \d+\)", detail), detail
+
+
+def test_a_warning_that_does_not_stop_the_infusion_looks_unlike_good_news(
+    signed_in: SignedIn,
+) -> None:
+    """MRI activity (effect none, severity warning) is badged WARNING, never INFO."""
+    text = signed_in(Role.NURSE).get(f"/patients/{scenario_patient('mri-activity')}").text
+    finding = text[text.index('id="finding-mri.activity"') :].split("</li>", 1)[0]
+    assert "WARNING" in finding
+    assert "INFO" not in finding
+    assert "badge-warning" in finding
 
 
 def test_charts_are_accessible_images_with_a_data_table(signed_in: SignedIn) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from natalizumab_cds.domain.assessment import Assessment
-from natalizumab_cds.domain.findings import Decision
+from natalizumab_cds.domain.findings import Decision, Effect, Finding
 
 _COLOR = {
     Decision.PROCEED: "\x1b[1;32m",
@@ -34,7 +34,7 @@ def render_text(assessment: Assessment, *, color: bool = False) -> str:
     ]
     for finding in assessment.findings:
         mark = " [overridden]" if finding.overridden else ""
-        lines.append(f"  [{finding.effect.value.upper():<11}] {finding.rule}{mark}")
+        lines.append(f"  [{_badge(finding):<11}] {finding.rule}{mark}")
         lines += _wrapped(finding.summary, "      ")
         lines += _wrapped(f"Basis: {finding.basis}", "      ")
         if finding.override is not None:
@@ -58,3 +58,10 @@ def render_text(assessment: Assessment, *, color: bool = False) -> str:
 
 def _wrapped(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, width=96, initial_indent=indent, subsequent_indent=indent)
+
+
+def _badge(finding: Finding) -> str:
+    """The effect, or for an effect-none finding its severity (INFO, WARNING), as on the web."""
+    if finding.effect is Effect.NONE:
+        return finding.severity.value.upper()
+    return finding.effect.value.upper()

@@ -12,12 +12,10 @@ from datetime import date, datetime, timedelta
 
 from natalizumab_cds.domain.assessment import Assessment
 from natalizumab_cds.domain.findings import Effect, Finding, RuleSpec
-from natalizumab_cds.domain.rules.catalogue import SPECS
-from natalizumab_cds.domain.schedule import OVERDUE_SPECS
+from natalizumab_cds.domain.rule_specs import ALL_SPECS
 from natalizumab_cds.domain.timeline import Analyte, Result, StatusKind, Timeline
 from natalizumab_cds.web.charts import Chart, EventChart, Reading, event_chart, line_chart
 
-ALL_SPECS: dict[str, RuleSpec] = {**SPECS, **{s.id: s for s in OVERDUE_SPECS.values()}}
 ULN_MULTIPLE = 3
 
 

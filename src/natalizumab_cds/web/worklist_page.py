@@ -26,6 +26,7 @@ from natalizumab_cds.application.security.permissions import Action, Principal
 from natalizumab_cds.application.worklist import ClinicWorklist
 from natalizumab_cds.application.worklist_query import EntryKind, WorklistEntry
 from natalizumab_cds.domain.findings import Decision
+from natalizumab_cds.domain.rule_specs import rule_title
 from natalizumab_cds.domain.schedule import Item
 from natalizumab_cds.web.pages import page_requires, render
 
@@ -176,6 +177,7 @@ def worklist(
         "pages": pages,
         "today": clinic.context.today(),
         "unfiled": _unfiled_lab_messages(request, principal),
+        "rule_title": rule_title,
     }
     return render(request, "worklist.html", context, active="worklist")
 

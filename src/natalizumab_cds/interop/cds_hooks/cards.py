@@ -16,8 +16,9 @@ from datetime import date, tzinfo
 from natalizumab_cds.domain.assessment import Assessment
 from natalizumab_cds.domain.findings import Decision, Effect, Finding, Severity
 from natalizumab_cds.domain.protocol import RULE_SYSTEM, Protocol
-from natalizumab_cds.domain.rules.catalogue import OVERRIDABLE, SPECS
-from natalizumab_cds.domain.schedule import OVERDUE_SPECS, DueStatus
+from natalizumab_cds.domain.rule_specs import rule_title
+from natalizumab_cds.domain.rules.catalogue import OVERRIDABLE
+from natalizumab_cds.domain.schedule import DueStatus
 from natalizumab_cds.interop.cds_hooks.orders import order_suggestions
 from natalizumab_cds.interop.cds_hooks.wire import SUMMARY_MAX, Card, Coding, Indicator, Source
 
@@ -41,9 +42,6 @@ OVERRIDE_REASONS = (
         display="Decided with the MS specialist team",
     ),
 )
-TITLES: dict[str, str] = {
-    spec.id: spec.title for spec in (*SPECS.values(), *OVERDUE_SPECS.values())
-}
 _DECISION_WORDS = {
     Decision.PROCEED: "proceed: no finding stands in the way of the infusion",
     Decision.CAUTION: "caution: proceed only after a clinician acknowledges the findings",
@@ -98,7 +96,7 @@ def finding_card(
         indicator=indicator or Indicator(finding.severity.value),
         source=Source(
             label=f"{protocol_label(assessment)} — {finding.basis}",
-            topic=Coding(system=RULE_SYSTEM, code=finding.rule, display=TITLES.get(finding.rule)),
+            topic=Coding(system=RULE_SYSTEM, code=finding.rule, display=rule_title(finding.rule)),
         ),
         suggestions=suggestions or None,
         selection_behavior="any" if suggestions else None,
@@ -135,7 +133,7 @@ def protocol_label(assessment: Assessment) -> str:
 
 
 def card_summary(finding: Finding) -> str:
-    title = TITLES.get(finding.rule, finding.rule)
+    title = rule_title(finding.rule)
     if finding.summary.startswith(title):
         return finding.summary
     return f"{title}: {finding.summary}"

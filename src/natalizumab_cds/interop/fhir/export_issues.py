@@ -16,9 +16,8 @@ from datetime import datetime
 
 from natalizumab_cds.application.records import DecisionKind
 from natalizumab_cds.domain.assessment import Assessment
-from natalizumab_cds.domain.findings import Effect, Finding, Override, RuleSpec, Severity
-from natalizumab_cds.domain.rules.catalogue import SPECS
-from natalizumab_cds.domain.schedule import OVERDUE_SPECS
+from natalizumab_cds.domain.findings import Effect, Finding, Override, Severity
+from natalizumab_cds.domain.rule_specs import rule_title
 from natalizumab_cds.interop.fhir.decisions import DECISION_SYSTEM
 from natalizumab_cds.interop.fhir.export_terms import (
     BASIS_EXTENSION,
@@ -39,22 +38,12 @@ from natalizumab_cds.interop.fhir.export_terms import (
 
 #: DetectedIssue.severity (high | moderate | low) for the catalogue's severities.
 SEVERITY = {Severity.CRITICAL: "high", Severity.WARNING: "moderate", Severity.INFO: "low"}
-#: Every rule a finding can come from: the catalogue's and the monitoring items'.
-RULE_SPECS: dict[str, RuleSpec] = {
-    **SPECS,
-    **{spec.id: spec for spec in OVERDUE_SPECS.values()},
-}
 #: A mitigation's author must be a Practitioner or PractitionerRole when referenced.
 _PRACTITIONER = re.compile(r"(Practitioner|PractitionerRole)/[A-Za-z0-9\-.]{1,64}")
 
 
 def issue_id(patient: str, at: datetime, rule: str) -> str:
     return derived_id("issue", patient, at, rule)
-
-
-def rule_title(rule: str) -> str:
-    spec = RULE_SPECS.get(rule)
-    return spec.title if spec is not None else rule
 
 
 def detected_issues(assessment: Assessment, care_plan: str) -> list[JSON]:
