@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from natalizumab_cds.domain.findings import Decision, Effect, Severity
+from natalizumab_cds.domain.rules import ranges
 from natalizumab_cds.domain.timeline import Analyte
 from tests.domain.builders import (
     AT,
@@ -85,6 +86,18 @@ def test_a_neutrophil_count_without_a_reference_range_cannot_be_judged_and_cauti
         "Neutrophils 4 10*9/L on 2026-11-22 has no reference range: cannot be judged"
     )
     assert finding.evidence == (unranged.id,)
+    assert "Record the lab's reference range, or repeat the test" in finding.suggestions
+
+
+def test_a_count_outside_its_range_asks_for_no_reference_range() -> None:
+    result = assessed_with(results=[a_ranged(Analyte.NEUTROPHILS, 0.9, day(2))])
+    assert the_finding(result, NEUTROPHILS).suggestions == ("Look for an infection",)
+
+
+def test_the_range_rules_titles_cover_a_result_that_cannot_be_judged() -> None:
+    """The title stands above a "no reference range" summary too: it must not say "outside"."""
+    for spec in (ranges.NEUTROPHILS, ranges.PLATELETS, ranges.THYROID):
+        assert spec.title.endswith("or cannot be judged"), spec.title
 
 
 def test_a_newer_normal_neutrophil_count_supersedes_an_older_low_one() -> None:

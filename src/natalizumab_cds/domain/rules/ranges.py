@@ -14,7 +14,7 @@ _CBC_QUOTE = (
 )
 NEUTROPHILS = RuleSpec(
     id="blood.neutrophils-abnormal",
-    title="Neutrophils outside range",
+    title="Neutrophils outside range or cannot be judged",
     citation=Citation(
         "Protocol text",
         "Complete blood count",
@@ -34,7 +34,7 @@ LYMPHOCYTES_MONOCYTES = RuleSpec(
 )
 PLATELETS = RuleSpec(
     id="blood.platelets-low",
-    title="Platelets below range",
+    title="Platelets below range or cannot be judged",
     citation=Citation(
         "US PI",
         "5.7 Thrombocytopenia",
@@ -45,7 +45,7 @@ PLATELETS = RuleSpec(
 )
 THYROID = RuleSpec(
     id="thyroid.abnormal",
-    title="TSH or free T4 outside range",
+    title="TSH or free T4 outside range or cannot be judged",
     citation=Citation(
         "Protocol text",
         "Thyroid function",
@@ -54,6 +54,9 @@ THYROID = RuleSpec(
         "is approximately 6%).",
     ),
 )
+
+#: The words of a result the rule could not place in or out of its range.
+UNJUDGED = "cannot be judged"
 
 _LABEL = {
     Analyte.NEUTROPHILS: "Neutrophils",
@@ -122,14 +125,14 @@ def _out_of_range(
         if all(b is None for b in checked_bounds):
             texts.append(
                 f"{_LABEL[analyte]} {latest.comparator}{number(latest.value)} {latest.unit} on "
-                f"{ctx.day_of(latest.at)} has no reference range: cannot be judged"
+                f"{ctx.day_of(latest.at)} has no reference range: {UNJUDGED}"
             )
             used.append(latest)
             continue
         side = side_of_range(latest, low=low, high=high)
         if side != "within":
             verdict = {"below": "below range", "above": "above range"}.get(
-                side, "a bound that may or may not be in range: cannot be judged"
+                side, f"a bound that may or may not be in range: {UNJUDGED}"
             )
             texts.append(_describe(ctx, latest, verdict))
             used.append(latest)
@@ -146,6 +149,8 @@ def _finding(
 ) -> list[Finding]:
     if not texts:
         return []
+    if any(UNJUDGED in t for t in texts):
+        suggestions = [*suggestions, "Record the lab's reference range, or repeat the test"]
     return fire(
         spec,
         effect,
