@@ -347,7 +347,7 @@ def test_no_relapse_quiet_mri_and_no_worsening_in_12_months_is_neda3() -> None:
     assert finding.severity is Severity.INFO
     assert finding.summary == (
         "No evidence of disease activity since 2025-11-24: no relapse, "
-        "1 MRI(s) without activity, no confirmed EDSS worsening"
+        "1 MRI without activity, no confirmed EDSS worsening"
     )
     assert finding.evidence == (record["mris"][0].id,)
 

@@ -192,7 +192,8 @@ def neda3(ctx: Context) -> list[Finding]:
         NEDA3,
         Effect.NONE,
         f"No evidence of disease activity since {since}: no relapse, "
-        f"{len(mris)} MRI(s) without activity, no confirmed EDSS worsening",
+        f"{len(mris)} MRI{'' if len(mris) == 1 else 's'} without activity, "
+        "no confirmed EDSS worsening",
         evidence=[m.id for m in mris],
         data_at=mris[-1].at,
     )
