@@ -5,10 +5,18 @@ No JavaScript library: every chart is computed here (coordinates in a fixed
 a table, so a screen reader or a printout loses nothing. Limits (3 × ULN) and
 reference ranges are drawn as dashed lines and shaded bands, and labelled in
 words as well.
+
+Whatever is on file, a chart is drawn: values come from the form, FHIR imports
+and the HL7 feed, and may be absurd (1e308, negative). The value axis runs from
+0 to a round number above the values in ``[0, OFF_SCALE]`` (limits and ranges
+included); a value outside it is drawn as a triangle on the edge it is beyond
+(``Point.off_scale``), never scales the axis, and is listed as it is in the
+table, with at most six significant digits (``1e+308 U/L``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +28,9 @@ WIDE = 1280
 #: Room on the events chart's left for its lane names ("Infusions").
 LANE_NAMES = 84
 LEFT, RIGHT, TOP, BOTTOM = 52, 14, 12, 28
+#: Values above this (in the chart's unit) are off the chart's scale: the lab
+#: form refuses them too, as no result these charts show reaches it.
+OFF_SCALE = 1_000_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +40,17 @@ class Point:
     when: date
     value: float
     text: str  # the value as shown in the table, with its unit
+    off_scale: str = ""  # "above" or "below" when drawn on that edge of the plot
+
+    @property
+    def marker(self) -> str:
+        """An off-scale point's triangle (pointing off the plot), as SVG polygon points."""
+        tip = -7.0 if self.off_scale == "above" else 7.0
+        base = self.y - tip * 0.3
+        return (
+            f"{self.x:.1f},{self.y + tip * 0.7:.1f} "
+            f"{self.x - 5:.1f},{base:.1f} {self.x + 5:.1f},{base:.1f}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +96,10 @@ class Chart:
         return not any(s.points for s in self.series)
 
     @property
+    def off_scale(self) -> bool:
+        return any(p.off_scale for s in self.series for p in s.points)
+
+    @property
     def rows(self) -> list[tuple[date, list[str]]]:
         """The table alternative: one row per date, one column per series."""
         by_day: dict[date, list[str]] = {}
@@ -97,21 +123,38 @@ class Scale:
         return self.left + (self.width - self.left - RIGHT) * (day - self.start).days / span
 
     def y(self, value: float) -> float:
-        return TOP + (HEIGHT - TOP - BOTTOM) * (1 - min(value, self.top) / self.top)
+        """The height of ``value``, held to the plot: 0 at the bottom, ``top`` at the top."""
+        shown = min(value, self.top) if value > 0 else 0.0  # NaN and below 0: the bottom
+        return TOP + (HEIGHT - TOP - BOTTOM) * (1 - shown / self.top)
+
+    def off_scale(self, value: float) -> str:
+        if value > self.top:
+            return "above"
+        return "" if value >= 0 else "below"  # NaN is not >= 0
+
+
+def on_scale(value: float) -> bool:
+    """Whether ``value`` may set a chart's scale (finite, from 0 to ``OFF_SCALE``)."""
+    return 0 <= value <= OFF_SCALE
 
 
 def _nice_top(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value``."""
-    if value <= 0:
+    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value`` (at least 0.1).
+
+    Computed in floats held below ``OFF_SCALE`` × 10, so no value overflows it.
+    """
+    if not value > 0:  # also NaN
         return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 0.1
-    for step in (1, 2, 2.5, 5, 10):
+    value = min(value, OFF_SCALE * 10)
+    magnitude = 10.0 ** math.floor(math.log10(value)) if value >= 0.1 else 0.1
+    for step in (1, 2, 2.5, 5):
         if step * magnitude >= value:
-            return float(step * magnitude)
-    return float(10 * magnitude)
+            return step * magnitude
+    return 10 * magnitude
 
 
 def _number(value: float) -> str:
+    """Up to six significant digits: 32, 0.8, 5000, 1e+06, 1e+308, 1e-300."""
     return f"{value:g}"
 
 
@@ -164,7 +207,8 @@ def line_chart(
     """Lines over ``window``, with labelled limit lines and shaded range bands."""
     values = [r.value for _, readings in series for r in readings]
     values += [v for v, _ in limits] + [high for _, high, _ in bands]
-    scale = Scale(window[0], window[1], _nice_top(max(values, default=1.0) * 1.1))
+    highest = max(filter(on_scale, values), default=1.0)
+    scale = Scale(window[0], window[1], _nice_top(highest * 1.1))
     drawn = tuple(
         Series(
             name,
@@ -176,6 +220,7 @@ def line_chart(
                     r.when.date(),
                     r.value,
                     f"{_number(r.value)} {r.unit}".strip(),
+                    scale.off_scale(r.value),
                 )
                 for r in sorted(readings, key=lambda r: r.when)
             ),

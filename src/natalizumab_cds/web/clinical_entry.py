@@ -23,7 +23,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from natalizumab_cds.domain.protocol import LOCAL, SNOMED
-from natalizumab_cds.web.lab_entry import past_day, recorded_observation
+from natalizumab_cds.web.lab_entry import KEPT, past_day, recorded_observation, too_long
 
 #: The largest lesion count the form takes: more is a typing slip, not a read.
 MAX_LESIONS = 200
@@ -34,6 +34,12 @@ ANTIBODY_RESULTS = {
 LESIONS = {
     "gd": ("gd-enhancing-lesions", "Gadolinium-enhancing lesions"),
     "t2": ("new-or-enlarging-t2-lesions", "New or enlarging T2 lesions"),
+}
+#: Each field in words, as the messages name it.
+LABELS = {
+    "date": "The date",
+    "result": "The result",
+    **{name: f"The number of {display.lower()}" for name, (_, display) in LESIONS.items()},
 }
 
 
@@ -108,7 +114,7 @@ class ClinicalForm:
 
     @classmethod
     def typed(cls, kind: Kind, typed: dict[str, str]) -> ClinicalForm:
-        return cls(kind, {name: typed.get(name, "").strip() for name in kind.fields})
+        return cls(kind, {name: typed.get(name, "")[:KEPT].strip() for name in kind.fields})
 
 
 def blank_forms(today: date) -> dict[str, ClinicalForm]:
@@ -118,18 +124,26 @@ def blank_forms(today: date) -> dict[str, ClinicalForm]:
 def _count(form: ClinicalForm, name: str) -> None:
     raw = form.values.get(name, "")
     label = LESIONS[name][1].lower()
+    if name in form.errors:
+        return
     if not raw:
         form.errors[name] = f"Enter the number of {label} in the report, 0 if none."
-    elif not raw.isdigit():
+    elif not (raw.isascii() and raw.isdigit()):  # "²" is a digit int() cannot read
         form.errors[name] = f"“{raw}” is not a whole number: enter a count, e.g. 0 or 2."
     elif int(raw) > MAX_LESIONS:
         form.errors[name] = f"{raw} lesions is more than a read reports: check the number."
 
 
-def check(form: ClinicalForm, today: date) -> None:
-    """Fill ``form.errors`` with a message per wrong field."""
-    past_day(form.values, form.errors, today, form.kind.date_words)
-    if form.kind.key == "antibody" and form.values.get("result") not in ANTIBODY_RESULTS:
+def check(form: ClinicalForm, today: date, born: date | None = None) -> None:
+    """Fill ``form.errors`` with a message per wrong field (``born``: the birth date)."""
+    too_long(form.values, form.errors, {name: LABELS[name] for name in form.kind.fields})
+    past_day(form.values, form.errors, today, form.kind.date_words, born)
+    result = form.values.get("result")
+    if (
+        form.kind.key == "antibody"
+        and result not in ANTIBODY_RESULTS
+        and "result" not in form.errors
+    ):
         form.errors["result"] = "Choose the result the lab reported: positive or negative."
     if form.kind.key == "mri":
         for name in LESIONS:

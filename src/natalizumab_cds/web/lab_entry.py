@@ -5,6 +5,13 @@ future, a range whose low is below its high) give a message next to the field.
 What passes is imported through the import use case like any other record, so
 the reader's checks (a unit it cannot convert, say) apply too; their message is
 shown next to the field it names.
+
+Typing slips are refused at the door, since whatever is stored drives the
+rules, the charts and the printed summary: a field longer than ``MAX_LENGTH``
+characters, a result or range limit of ``LARGEST`` or more once converted to
+the analyte's unit (no lab result comes near it: an extreme ALT is a few
+thousand U/L), and a date before the patient's birth or before
+``EARLIEST_DAY`` (docs/web.md says why).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Any
 
 from natalizumab_cds.domain.protocol import LOCAL, LOINC, UCUM
 from natalizumab_cds.domain.timeline import Analyte
-from natalizumab_cds.interop.fhir.units import CANONICAL_UNIT, FACTORS
+from natalizumab_cds.interop.fhir.units import CANONICAL_UNIT, FACTORS, conversion_factor
 
 #: Analyte → (label, code system, code) the reader recognises (INTERFACES.md §1).
 ANALYTES: dict[str, tuple[str, str, str]] = {
@@ -34,6 +41,25 @@ ANALYTES: dict[str, tuple[str, str, str]] = {
 }
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 FIELDS = ("analyte", "value", "unit", "date", "low", "high")
+#: Each field in words, as the messages name it.
+LABELS = {
+    "analyte": "The test",
+    "value": "The result",
+    "unit": "The unit",
+    "date": "The date",
+    "low": "The lower limit",
+    "high": "The upper limit",
+}
+#: The most characters a field takes ("0.000123" and "10*3/uL" need far fewer).
+MAX_LENGTH = 40
+#: What of a longer field is kept to show back: more is no person typing.
+KEPT = 200
+#: Results and range limits must be below this in the analyte's own unit (U/L,
+#: 10⁹/L …): generous, as no result reaches it, but far from a float's limits.
+LARGEST = 1_000_000.0
+#: The earliest sample date taken: older is a slip of the year (1900 for 2000),
+#: and would stretch every chart's time axis over a century.
+EARLIEST_DAY = date(1950, 1, 1)
 
 
 def unit_choices() -> list[str]:
@@ -51,6 +77,11 @@ class LabForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
+    def typed(cls, typed: dict[str, str]) -> LabForm:
+        """The form as posted, each field cut to ``KEPT`` characters."""
+        return cls({name: typed.get(name, "")[:KEPT] for name in FIELDS})
+
+    @classmethod
     def blank(cls, today: date) -> LabForm:
         return cls(
             {
@@ -64,8 +95,18 @@ class LabForm:
         )
 
 
-def _number(form: LabForm, name: str, *, required: bool) -> float | None:
+def too_long(values: dict[str, str], errors: dict[str, str], labels: dict[str, str]) -> None:
+    """A message for each field of ``labels`` longer than ``MAX_LENGTH`` characters."""
+    for name, label in labels.items():
+        if len(values.get(name, "").strip()) > MAX_LENGTH:
+            errors[name] = f"{label} is too long: enter at most {MAX_LENGTH} characters."
+
+
+def _number(form: LabForm, name: str, *, required: bool, factor: float) -> float | None:
+    """The field as a number from 0 to below ``LARGEST`` (after ``factor``); else a message."""
     raw = form.values.get(name, "").strip()
+    if name in form.errors:
+        return None
     if not raw:
         if required:
             form.errors[name] = "Enter the result as a number, e.g. 32 or 0.8."
@@ -76,16 +117,34 @@ def _number(form: LabForm, name: str, *, required: bool) -> float | None:
         form.errors[name] = f"“{raw}” is not a number: enter digits, e.g. 32 or 0.8."
         return None
     if not math.isfinite(value) or value < 0:
-        form.errors[name] = "Enter a number of zero or more."
+        form.errors[name] = f"{LABELS[name]} must be a number of zero or more."
+        return None
+    if value * factor >= LARGEST:
+        unit = form.values.get("unit", "").strip()
+        form.errors[name] = (
+            f"{LABELS[name]} must be below {LARGEST / factor:,.0f} {unit}: no lab result "
+            "is that large. Check the number and the unit."
+        )
         return None
     return value
 
 
+def earliest_day(born: date | None) -> date:
+    """The earliest date a form takes for a patient born on ``born`` (if known)."""
+    return max(EARLIEST_DAY, born) if born else EARLIEST_DAY
+
+
 def past_day(
-    values: dict[str, str], errors: dict[str, str], today: date, what: str = "the sample was taken"
+    values: dict[str, str],
+    errors: dict[str, str],
+    today: date,
+    what: str = "the sample was taken",
+    born: date | None = None,
 ) -> date | None:
-    """The ``date`` field as a day no later than today; else a message in ``errors``."""
+    """The ``date`` field as a day from ``earliest_day(born)`` to today; else a message."""
     raw = values.get("date", "").strip()
+    if "date" in errors:
+        return None
     try:
         day = date.fromisoformat(raw)
     except ValueError:
@@ -94,19 +153,40 @@ def past_day(
     if day > today:
         errors["date"] = f"The date is in the future: it must be {today.isoformat()} or earlier."
         return None
+    if born is not None and day < born:
+        errors["date"] = (
+            f"The date is before the patient's birth date, {born.isoformat()}: check the year."
+        )
+        return None
+    if day < EARLIEST_DAY:
+        errors["date"] = (
+            f"The date is before {EARLIEST_DAY.isoformat()}, the earliest this form takes: "
+            "check the year."
+        )
+        return None
     return day
 
 
-def check(form: LabForm, today: date) -> None:
-    """Fill ``form.errors`` with a message per wrong field."""
-    if form.values.get("analyte") not in ANALYTES:
+def _factor(form: LabForm) -> float:
+    """The unit's factor into the analyte's own unit; 1 if either is not known here."""
+    analyte = form.values.get("analyte", "")
+    if analyte not in ANALYTES or "unit" in form.errors:
+        return 1.0
+    return conversion_factor(Analyte(analyte), form.values.get("unit", "").strip()) or 1.0
+
+
+def check(form: LabForm, today: date, born: date | None = None) -> None:
+    """Fill ``form.errors`` with a message per wrong field (``born``: the birth date)."""
+    too_long(form.values, form.errors, LABELS)
+    if "analyte" not in form.errors and form.values.get("analyte") not in ANALYTES:
         form.errors["analyte"] = "Choose the test this result is for."
-    _number(form, "value", required=True)
     if not form.values.get("unit", "").strip():
         form.errors["unit"] = "Enter the unit the lab reported, e.g. U/L."
-    past_day(form.values, form.errors, today)
-    low = _number(form, "low", required=False)
-    high = _number(form, "high", required=False)
+    factor = _factor(form)
+    _number(form, "value", required=True, factor=factor)
+    past_day(form.values, form.errors, today, born=born)
+    low = _number(form, "low", required=False, factor=factor)
+    high = _number(form, "high", required=False, factor=factor)
     if low is not None and high is not None and low >= high:
         form.errors["high"] = "The upper limit must be above the lower limit."
 

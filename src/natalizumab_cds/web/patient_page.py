@@ -9,6 +9,7 @@ the page, next to the field when it is about one.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -28,6 +29,9 @@ from natalizumab_cds.web.patient_view import charts_of, finding_views
 router = APIRouter(prefix="/patients", include_in_schema=False)
 READ = page_requires(Action.READ_PATIENT)
 Reader = Annotated[Principal, READ]
+#: A form field, any length: the form says when one is too long, next to it,
+#: and keeps what was typed (``lab_entry.MAX_LENGTH``), never a bare 422.
+Typed = Annotated[str, Form()]
 NOTICES = {
     "acknowledged": "Caution acknowledged for today.",
     "overridden": "Override recorded: the finding stays visible, marked overridden.",
@@ -80,6 +84,7 @@ def _page(
         "override_errors": override_errors or {},
         "notice": NOTICES.get(notice, ""),
         "today": clinic.context.today(),
+        "earliest": lab_entry.earliest_day(entry.birth_date),
     }
     return render(request, "patient.html", context, status=status, active="worklist")
 
@@ -144,24 +149,32 @@ def _imported(clinic: Clinic, resource: dict[str, Any]) -> str:
     return ""
 
 
+def _born(clinic: Clinic, patient_id: str) -> dt.date | None:
+    """The patient's birth date if known (a result cannot be older); 404 if not on file."""
+    try:
+        return clinic.patients.patient(patient_id)[0].birth_date
+    except UnknownPatient as error:
+        raise PageRefused(404, "Patient not on file", str(error)) from error
+
+
 @router.post("/{patient_id}/labs", response_class=HTMLResponse)
 def record_lab_result(
     request: Request,
     clinic: ClinicDep,
     patient_id: str,
     principal: Annotated[Principal, page_requires(Action.RECORD_LAB_RESULTS)],
-    analyte: Annotated[str, Form(max_length=40)] = "",
-    value: Annotated[str, Form(max_length=40)] = "",
-    unit: Annotated[str, Form(max_length=40)] = "",
-    date: Annotated[str, Form(max_length=40)] = "",
-    low: Annotated[str, Form(max_length=40)] = "",
-    high: Annotated[str, Form(max_length=40)] = "",
+    analyte: Typed = "",
+    value: Typed = "",
+    unit: Typed = "",
+    date: Typed = "",
+    low: Typed = "",
+    high: Typed = "",
 ) -> Response:
     """Record one lab result (nurses and physicians); messages next to wrong fields."""
-    form = lab_entry.LabForm(
+    form = lab_entry.LabForm.typed(
         {"analyte": analyte, "value": value, "unit": unit, "date": date, "low": low, "high": high}
     )
-    lab_entry.check(form, clinic.context.today())
+    lab_entry.check(form, clinic.context.today(), _born(clinic, patient_id))
     if not form.errors:
         refused = _imported(clinic, lab_entry.observation(form, patient_id, clinic.context.tz))
         if refused:
@@ -178,10 +191,10 @@ def record_clinical_result(
     patient_id: str,
     kind: str,
     principal: Annotated[Principal, page_requires(Action.RECORD_CLINICAL_RESULTS)],
-    date: Annotated[str, Form(max_length=40)] = "",
-    result: Annotated[str, Form(max_length=40)] = "",
-    gd: Annotated[str, Form(max_length=40)] = "",
-    t2: Annotated[str, Form(max_length=40)] = "",
+    date: Typed = "",
+    result: Typed = "",
+    gd: Typed = "",
+    t2: Typed = "",
 ) -> Response:
     """Record an antibody result, an MRI read or a relapse; messages next to wrong fields."""
     known = clinical_entry.KINDS.get(kind)
@@ -189,7 +202,7 @@ def record_clinical_result(
         raise PageRefused(404, "No such form", f"there is no form for {kind!r} results")
     typed = {"date": date, "result": result, "gd": gd, "t2": t2}
     form = clinical_entry.ClinicalForm.typed(known, typed)
-    clinical_entry.check(form, clinic.context.today())
+    clinical_entry.check(form, clinic.context.today(), _born(clinic, patient_id))
     if not form.errors:
         resource = clinical_entry.observation(form, patient_id, clinic.context.tz)
         refused = _imported(clinic, resource)

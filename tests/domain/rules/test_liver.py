@@ -328,3 +328,10 @@ def test_an_elevated_liver_hold_cannot_be_overridden() -> None:
     assert finding.effect is Effect.HOLD
     assert not finding.overridden
     assert result.decision is Decision.HOLD
+
+
+def test_an_absurd_alt_is_written_in_significant_digits_not_in_309() -> None:
+    finding = the_finding(assessed_with(results=[an_alt(1e308, day(5), high=40)]), ELEVATED)
+
+    assert "ALT 1e+308 U/L" in finding.summary
+    assert "0" * 12 not in finding.summary

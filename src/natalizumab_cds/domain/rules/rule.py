@@ -62,8 +62,19 @@ def fire(
     ]
 
 
+#: From this size on, a value is written in significant digits, not in full.
+LARGE = 1_000_000.0
+
+
 def number(value: float) -> str:
-    """A value as a clinician writes it: 150, 3.8, 0.25 (no trailing zeros)."""
+    """A value as a clinician writes it: 150, 3.8, 0.25 (no trailing zeros).
+
+    No lab result reaches ``LARGE``, but a record may say one does (a typing slip
+    in a feed): that is written in six significant digits, ``1e+308``, not in
+    309 digits across a finding, a card or a printed summary.
+    """
+    if not abs(value) < LARGE:  # also infinity and NaN
+        return f"{value:g}"
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text if text != "-0" else "0"
 
