@@ -116,6 +116,20 @@ def test_reads_a_natalizumab_allergy_with_its_reaction() -> None:
     assert allergy.at == datetime(2026, 11, 1, 8, tzinfo=UTC)
 
 
+def test_an_allergys_reaction_reads_as_its_description_else_its_manifestations_and_grade() -> None:
+    """What the summary PDF and the finding print: the grade and treatment when given."""
+    described = an_allergy(id="a-2")
+    described["reaction"][0]["description"] = "urticaria (moderate); treated with cetirizine"
+    graded = an_allergy(id="a-3")
+    graded["reaction"][0]["manifestation"].append({"text": "Dyspnea"})
+    graded["reaction"][0]["severity"] = "moderate"
+    texts = {a.id: a.reaction for a in read_record(described, graded).allergies}
+    assert texts == {
+        "AllergyIntolerance/a-2": "urticaria (moderate); treated with cetirizine",
+        "AllergyIntolerance/a-3": "Urticaria, Dyspnea (moderate)",
+    }
+
+
 def test_reads_a_natalizumab_allergy_coded_in_snomed() -> None:
     assert read_record(an_allergy("414804006", SNOMED)).allergies
 

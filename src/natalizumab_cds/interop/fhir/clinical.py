@@ -92,14 +92,14 @@ def read_allergy(resource: JsonObject, ref: str, context: Context) -> Allergy | 
     """A recorded allergy or intolerance to natalizumab, with what the reaction was."""
     codes = codings(ref, get_object(ref, resource, "code"), "code")
     substances: list[Coding] = []
-    manifestations: list[str] = []
+    described: list[str] = []
     reactions = get_list(ref, resource, "reaction")
     for index in range(len(reactions)):
         reaction = item_object(ref, reactions, index, "reaction")
         path = f"reaction[{index}]"
         substance = get_object(ref, reaction, "substance", path)
         substances.extend(codings(ref, substance, f"{path}.substance"))
-        manifestations.extend(_manifestations(ref, reaction, path))
+        described.append(_described(ref, reaction, path))
     codes += tuple(substances)
     if not context.is_natalizumab(codes):
         return None
@@ -109,7 +109,7 @@ def read_allergy(resource: JsonObject, ref: str, context: Context) -> Allergy | 
         codes=codes,
         verification_status=status_code(ref, resource, "verificationStatus"),
         at=onset if onset is not None else optional_datetime(ref, resource, "recordedDate"),
-        reaction="; ".join(text for text in manifestations if text),
+        reaction="; ".join(text for text in described if text),
         severe=_is_severe(resource),
     )
 
@@ -122,6 +122,17 @@ def _is_severe(resource: JsonObject) -> bool:
     return isinstance(reactions, list) and any(
         isinstance(r, dict) and r.get("severity") == "severe" for r in reactions
     )
+
+
+def _described(ref: str, reaction: JsonObject, path: str) -> str:
+    """The reaction in words: its ``description`` (ours carries the grade and the
+    treatment), else its manifestations with the grade, "Urticaria, Dyspnea (moderate)"."""
+    description = get_str(ref, reaction, "description", path)
+    if description and description.strip():
+        return description.strip()
+    text = ", ".join(t for t in _manifestations(ref, reaction, path) if t)
+    severity = get_str(ref, reaction, "severity", path)
+    return f"{text} ({severity})" if text and severity else text
 
 
 def _manifestations(ref: str, reaction: JsonObject, path: str) -> list[str]:
