@@ -78,3 +78,48 @@ def test_pharmacists_neither_see_nor_resolve_lab_messages(
         assert refused.status_code == 403
     finally:
         lab_feed(web_clinic).discard_dead_letter(letter, "test over")
+
+
+def _row(page: str, letter: int) -> str:
+    start = page.index(f'<tr id="letter-{letter}">')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_each_kept_message_names_its_patient_and_its_tests_by_name(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    entry, _ = web_clinic.patients.patient("p21")
+    assert entry.mrn == "MRN0000021"
+    results = [
+        an_obx(1),  # ALT, readable
+        an_obx(2, code="2345-7"),  # not a test of the profile
+        an_obx(3, code="1920-8", units="furlongs^^UCUM"),  # AST in a unit nobody converts
+    ]
+    known = lab_feed(web_clinic).receive_lab_message(
+        an_oru("SYN-WEB-4", mrn=entry.mrn, results=results)
+    )
+    unknown = _kept(web_clinic, "SYN-WEB-5", mrn="MRN0009998")
+    no_pid = lab_feed(web_clinic).receive_lab_message(
+        b"\r".join(s for s in an_oru("SYN-WEB-6").split(b"\r") if not s.startswith(b"PID"))
+    )
+    assert known.dead_letter is not None
+    assert no_pid.dead_letter is not None
+    try:
+        page = signed_in(Role.NURSE).get("/lab-messages").text
+
+        row = _row(page, known.dead_letter)
+        assert "MRN <strong>MRN0000021</strong>" in row
+        assert f'<a href="/patients/p21">{entry.name}</a>' in row
+        assert 'ALT <span class="hint">(LOINC 1742-6)</span>' in row
+        assert 'AST <span class="hint">(LOINC 1920-8)</span>' in row
+        assert 'Synthetic test <span class="hint">(LOINC 2345-7, not a test the feed files)' in row
+        assert "OBX 3: 1920-8 unit &#39;furlongs&#39; cannot be converted" in row
+
+        assert "MRN <strong>MRN0009998</strong>" in _row(page, unknown)
+        assert "No patient on file with this MRN" in _row(page, unknown)
+        assert "No MRN could be read (PID-3)" in _row(page, no_pid.dead_letter)
+        assert "the feed stops reading at the first" in page  # one problem kept per message
+    finally:
+        feed = lab_feed(web_clinic)
+        for letter in (known.dead_letter, unknown, no_pid.dead_letter):
+            feed.discard_dead_letter(letter, "test over")

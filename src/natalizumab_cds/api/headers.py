@@ -21,7 +21,7 @@ import base64
 import hashlib
 import re
 
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,3 +85,17 @@ def with_inline_scripts(page: HTMLResponse) -> HTMLResponse:
         f"{CSP}; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'"
     )
     return page
+
+
+def with_security_headers(response: Response, *, hsts: bool = False) -> Response:
+    """``response`` with the headers ``SecurityHeaders`` adds, for an answer sent outside it.
+
+    Starlette sends the answer to an unexpected failure (500) from outside every
+    middleware; its handler calls this.
+    """
+    for name, value in _fixed():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("cache-control", "no-store")
+    if hsts:
+        response.headers.setdefault("strict-transport-security", HSTS)
+    return response

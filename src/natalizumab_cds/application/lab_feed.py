@@ -262,6 +262,18 @@ class LabFeed:
                 uow.note(Operation.READ, f"DeadLetter/{letter_id}", "shown")
             return letter
 
+    def patients_with_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
+        """The ids of the patients on file with each MRN (MRNs nobody has are left out).
+
+        Whose the kept messages are, for the page that lists them; not audited (ids,
+        no record data: whoever then shows a name reads the patient's entry).
+        """
+        if not mrns:
+            return {}
+        with self._database.reading() as uow:
+            found = uow.patients.patients_by_mrns(mrns)
+        return {mrn: [ref.removeprefix("Patient/") for ref in refs] for mrn, refs in found.items()}
+
     def open_letters(self) -> int:
         """How many kept messages wait for a person (not audited: a number, no data)."""
         with self._database.reading() as uow:

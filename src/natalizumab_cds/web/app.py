@@ -23,6 +23,7 @@ from natalizumab_cds.web import (
     visit_page,
     worklist_page,
 )
+from natalizumab_cds.web.error_pages import install_error_pages
 from natalizumab_cds.web.pages import STATIC, install_page_handlers, page_principal
 
 #: One router per page area, included in this order.
@@ -41,9 +42,14 @@ PAGE_MODULES = (
 def create_web_app(
     clinic: Clinic | None = None, *, refresh_daily: bool = False, security: Security | None = None
 ) -> FastAPI:
-    """``api.create_app(...)`` with the web pages and ``/static`` added."""
+    """``api.create_app(...)`` with the web pages and ``/static`` added.
+
+    Errors on a page's address get the HTML error page; the API's stay problem
+    documents (``web/error_pages.py``).
+    """
     app = create_app(clinic, refresh_daily=refresh_daily, security=security)
     install_page_handlers(app)
+    install_error_pages(app)  # after every other handler: it wraps them
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in PAGE_MODULES:  # sign-in first, so the audited clinic knows the caller
         app.include_router(module.router, dependencies=[Depends(page_principal)])

@@ -1,35 +1,117 @@
 """``/lab-messages``: lab messages that were not filed, for physicians and nurses to resolve.
 
 The page is ``/api/lab-messages`` in HTML (the same use case, permission and
-audit; docs/hl7.md "Dead letters"): each kept message with why it was not
+audit; docs/hl7.md "Dead letters"): each kept message with whom it is about
+(the MRN in PID-3 and, when someone on file has it, their name linking to their
+page), the tests it carries (by name, the LOINC code beside), why it was not
 applied and the message as received, a *Retry* button (once the patient is on
 file) and a *Discard* form that needs a reason. The worklist says how many wait.
+
+Only one reason is kept per message: the reader stops at the first problem, and
+a retry replaces the reason with the one it met (each retry's is audited).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from natalizumab_cds.api.dependencies import ClinicDep
 from natalizumab_cds.api.lab_messages import LetterId, lab_messages, message_segments
+from natalizumab_cds.application.clinic import Clinic
+from natalizumab_cds.application.errors import UnknownPatient
+from natalizumab_cds.application.lab_feed import LabFeed
 from natalizumab_cds.application.lab_messages import (
     AckCode,
+    DeadLetter,
     DeadLetterRefused,
     UnknownDeadLetter,
 )
+from natalizumab_cds.application.records import PatientEntry
 from natalizumab_cds.application.security.permissions import Action, Principal
+from natalizumab_cds.domain.timeline import Analyte
+from natalizumab_cds.interop.hl7v2.outline import NamedTest, outline
 from natalizumab_cds.web.pages import PageRefused, page_requires, render
 
 router = APIRouter(include_in_schema=False)
 Resolver = Annotated[Principal, page_requires(Action.RESOLVE_LAB_MESSAGES)]
 SHOWN = 200
+#: The name a test is shown by, for the analytes the feed files (results.LOINC_ANALYTES).
+TEST_NAMES: dict[Analyte, str] = {
+    Analyte.ALT: "ALT",
+    Analyte.AST: "AST",
+    Analyte.NEUTROPHILS: "Neutrophils",
+    Analyte.LYMPHOCYTES: "Lymphocytes",
+    Analyte.MONOCYTES: "Monocytes",
+    Analyte.PLATELETS: "Platelets",
+    Analyte.TSH: "TSH",
+    Analyte.FREE_T4: "Free T4",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    """A test as the row names it: ``name`` and, beside it, ``code`` (``LOINC 1742-6``)."""
+
+    name: str
+    code: str
+    filed: bool  # one of the tests the feed files
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One kept message: the letter, whom it is about and what it carries."""
+
+    letter: DeadLetter
+    segments: list[str]
+    mrn: str
+    patients: tuple[PatientEntry, ...]  # on file with ``mrn`` (two or more: a clash)
+    tests: tuple[Test, ...]
+
+
+def _test(named: NamedTest) -> Test:
+    system = "LOINC" if named.system.upper() == "LN" else (named.system or "no coding system")
+    code = f"{system} {named.code}"
+    if named.analyte is not None:
+        return Test(TEST_NAMES.get(named.analyte, named.analyte.value), code, filed=True)
+    return Test(named.text or "Test not named", code, filed=False)
+
+
+def _entries(clinic: Clinic, owners: dict[str, list[str]]) -> dict[str, PatientEntry]:
+    """The entries of the patients in ``owners``; each one shown is an audited read."""
+    entries: dict[str, PatientEntry] = {}
+    for patient_id in dict.fromkeys(p for ids in owners.values() for p in ids):
+        try:
+            entries[patient_id] = clinic.patients.patient(patient_id)[0]
+        except UnknownPatient:  # gone since: the MRN alone is shown
+            continue
+    return entries
+
+
+def _rows(clinic: Clinic, feed: LabFeed, letters: list[DeadLetter]) -> list[Row]:
+    """The letters as rows, each with its MRN, the patients on file with it, and its tests."""
+    outlines = [outline(letter.raw) for letter in letters]
+    owners = feed.patients_with_mrns({seen.mrn for seen in outlines} - {""})
+    entries = _entries(clinic, owners)
+    return [
+        Row(
+            letter,
+            message_segments(letter.raw),
+            seen.mrn,
+            tuple(entries[p] for p in owners.get(seen.mrn, []) if p in entries),
+            tuple(_test(test) for test in seen.tests),
+        )
+        for letter, seen in zip(letters, outlines, strict=True)
+    ]
 
 
 def _page(
     request: Request,
     principal: Principal,
+    clinic: Clinic,
     *,
     everything: bool = False,
     notice: str = "",
@@ -39,7 +121,7 @@ def _page(
     feed = lab_messages(request, principal)
     letters = feed.dead_letters(None if everything else "open", SHOWN)
     context = {
-        "letters": [(letter, message_segments(letter.raw)) for letter in letters],
+        "rows": _rows(clinic, feed, letters),
         "everything": everything,
         "notice": notice,
         "errors": errors or {},
@@ -52,6 +134,7 @@ def _page(
 def lab_messages_page(
     request: Request,
     principal: Resolver,
+    clinic: ClinicDep,
     show: str = "open",
     retried: int | None = None,
     applied: bool = False,
@@ -67,7 +150,7 @@ def lab_messages_page(
         )
     elif discarded is not None:
         notice = f"Message {discarded} discarded; it stays on file with the reason."
-    return _page(request, principal, everything=show == "all", notice=notice)
+    return _page(request, principal, clinic, everything=show == "all", notice=notice)
 
 
 def _refusal(error: DeadLetterRefused) -> PageRefused:
@@ -90,13 +173,14 @@ def retry(request: Request, principal: Resolver, letter_id: LetterId) -> Respons
 def discard(
     request: Request,
     principal: Resolver,
+    clinic: ClinicDep,
     letter_id: LetterId,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Close a kept message that needs no action, with the reason (required)."""
     if not reason.strip():
         errors = {letter_id: "Say why this message needs no action, e.g. a test message."}
-        return _page(request, principal, errors=errors, status=422)
+        return _page(request, principal, clinic, errors=errors, status=422)
     try:
         lab_messages(request, principal).discard_dead_letter(letter_id, reason)
     except DeadLetterRefused as error:

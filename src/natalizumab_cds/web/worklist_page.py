@@ -136,7 +136,7 @@ def worklist(
     request: Request,
     principal: Annotated[Principal, page_requires(Action.READ_WORKLIST, home=True)],  # 1st
     clinic: ClinicDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200, title="the search (name or MRN)")] = "",
     decision: Annotated[str, Query(max_length=20)] = "",
     item: Annotated[str, Query(max_length=20)] = "",
     window: Annotated[str, Query(max_length=10)] = "week",

@@ -33,6 +33,7 @@ from typing import Any
 from natalizumab_cds.application.lab_messages import ErrorCode, LabMessage, MessageHeader
 from natalizumab_cds.interop.hl7v2.errors import rejected
 from natalizumab_cds.interop.hl7v2.header import guess_header, header_of
+from natalizumab_cds.interop.hl7v2.outline import medical_record_number
 from natalizumab_cds.interop.hl7v2.results import ResultContext, read_result
 from natalizumab_cds.interop.hl7v2.segments import Segment, split_segments
 
@@ -177,13 +178,7 @@ def _mrn(segments: list[Segment], header: MessageHeader) -> str:
             "PID",
             header,
         )
-    pid = pids[0]
-    chosen = 1
-    for repetition in range(1, pid.repetitions(3) + 1):
-        if pid.value(3, 5, repetition).upper() == "MR":
-            chosen = repetition
-            break
-    mrn = pid.value(3, 1, chosen)
+    mrn = medical_record_number(pids[0])
     if not mrn:
         raise rejected(
             "PID-3 patient identifier (MRN) is missing",
