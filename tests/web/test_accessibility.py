@@ -80,6 +80,15 @@ def test_reading_pages_have_no_accessibility_violations(
         accessible(page, path)
 
 
+def test_the_error_pages_have_no_violations(page: Any) -> None:
+    """What a person sees when something is wrong: an unknown address, a refused value."""
+    accessible(page, "/no-such-page")  # signed out
+    sign_in_page(page, Role.NURSE)
+    for path in ("/no-such-page", "/?q=" + "x" * 201):
+        accessible(page, path)
+    assert "longer than 200 characters" in page.content()
+
+
 def test_the_sign_in_page_and_its_refusal_have_no_violations(page: Any) -> None:
     accessible(page, "/login")
     page.get_by_label("Username").fill(USERS[Role.NURSE])
