@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from natalizumab_cds.application.clinic import Clinic
-from natalizumab_cds.bootstrap import clinic_service
+from natalizumab_cds.application.security.passwords import TEST_COST, Passwords
+from natalizumab_cds.application.security.permissions import Role, operator
+from natalizumab_cds.bootstrap import clinic_service, security_for
 from natalizumab_cds.interop.fhir.synthetic import synthesize_patient
 
 SCREEN_NO = ["--neuro", "no", "--infection", "no", "--pregnant", "no", "--breastfeeding", "no"]
@@ -219,3 +221,49 @@ def test_screening_answers_must_be_yes_or_no_and_unknown_visits_are_invalid(ntz:
     assert second.stderr.startswith(
         f"refused (workflow.out-of-order): visit {visit} of this patient"
     )
+
+
+def test_only_a_physician_account_named_by_by_takes_back_a_yes_to_neurological_symptoms(
+    ntz: object, clinic: Clinic
+) -> None:
+    security = security_for(clinic, passwords=Passwords(TEST_COST))
+    security.accounts.add(operator("tests"), "dr.dara", Role.PHYSICIAN, "a synthetic passphrase")
+    visit = _opened(ntz)
+    neuro_yes = ["--neuro", "yes", *SCREEN_NO[2:], "--new-medicines", "no"]
+    neuro_no = [*SCREEN_NO, "--new-medicines", "no"]
+    assert ntz("screen", visit, *neuro_yes, "--by", "nurse.ana").returncode == 0  # type: ignore[operator]
+
+    by_nurse = ntz("screen", visit, *neuro_no, "--by", "nurse.ana")  # type: ignore[operator]
+    by_nobody = ntz("screen", visit, *neuro_no)  # type: ignore[operator]
+    by_physician = ntz("screen", visit, *neuro_no, "--by", "dr.dara")  # type: ignore[operator]
+
+    assert by_nurse.returncode == by_nobody.returncode == 1
+    assert by_nurse.stderr.startswith("refused (pml.suspected): the screening at ")
+    assert "only a physician who has evaluated the patient" in by_nurse.stderr
+    assert by_physician.returncode == 0, by_physician.stderr
+    assert re.search(
+        r"withdrawn neurological symptoms: yes \(asked .* by nurse.ana\), "
+        r"answered no .* by dr.dara",
+        by_physician.stdout,
+    )
+
+
+def test_new_medicines_are_reviewed_with_an_option_and_an_immunosuppressant_is_refused(
+    ntz: object,
+) -> None:
+    visit = _opened(ntz)
+    answers = [*SCREEN_NO, "--by", "nurse.ana", "--new-medicines"]
+    assert ntz("screen", visit, *answers, "azathioprine 50 mg").returncode == 0  # type: ignore[operator]
+    prohibited = ntz("clear", visit, "--medicines-reviewed")  # type: ignore[operator]
+    assert ntz("screen", visit, *answers, "vitamin D").returncode == 0  # type: ignore[operator]
+    unreviewed = ntz("clear", visit)  # type: ignore[operator]
+    reviewed = ntz("clear", visit, "--medicines-reviewed", "--by", "dr.dara")  # type: ignore[operator]
+
+    assert prohibited.returncode == unreviewed.returncode == 1
+    assert prohibited.stderr.startswith(
+        "refused (immunosuppression.concurrent): the screening names azathioprine "
+        "(azathioprine, 1256): "
+    )
+    assert unreviewed.stderr.startswith("refused (administration.requires-clearance): ")
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert "by dr.dara: proceed; new medicines reviewed" in reviewed.stdout

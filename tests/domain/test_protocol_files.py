@@ -72,6 +72,10 @@ def test_the_packaged_protocol_has_every_parameter_a_rule_reads_with_its_source(
             "354770 (natalizumab) is excluded",
         ),
         (lambda p, v: v.pop("opportunistic_infections"), "value_sets.opportunistic_infections"),
+        (
+            lambda p, v: v["immunosuppressants"][4].update(names=["Imuran", ""]),
+            "value_sets.immunosuppressants[4].names",
+        ),
     ],
     ids=[
         "not-a-number",
@@ -83,6 +87,7 @@ def test_the_packaged_protocol_has_every_parameter_a_rule_reads_with_its_source(
         "bad-match",
         "natalizumab-listed",
         "value-set-missing",
+        "blank-name",
     ],
 )
 def test_a_broken_entry_is_refused_with_its_name(change: Any, named: str) -> None:

@@ -27,6 +27,7 @@ EXPECTED: dict[str, set[str]] = {
     "record-clinical-results": {P, N},
     "resolve-lab-messages": {P, N},
     "record-screening": {P, N},
+    "withdraw-screening-hold": {P},
     "record-administration": {P, N},
     "record-observation": {P, N},
     "record-reaction": {P, N},

@@ -233,3 +233,183 @@ def test_a_visit_opens_by_mrn_as_well_as_by_patient_id(
     unknown = _post(nurse, "/infusion-day/visits", "/infusion-day", patient_id="MRN9999999")
     assert unknown.status_code == 422
     assert "MRN9999999" in unknown.text
+
+
+def _recorded(page: str) -> str:
+    """The visit page's "Recorded" part."""
+    return page[page.index('id="h-recorded"') : page.index("</dl>")]
+
+
+def test_a_yes_to_neurological_symptoms_is_shown_and_taken_back_only_by_a_physician(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, physician = signed_in(Role.NURSE), signed_in(Role.PHYSICIAN)
+    visit = _open(nurse, own_patient(web_clinic, 931))
+    neuro = NO | {"neurological_symptoms": "yes"}
+    assert _post(nurse, f"{visit}/screening", visit, **neuro).status_code == 303
+    page = nurse.get(visit).text
+    assert "<strong>Neurological symptoms: yes</strong>" in _recorded(page)
+    assert "Active infection: no" in _recorded(page)
+    assert "Only a physician who has evaluated the patient may answer No" in page
+
+    refused = _post(nurse, f"{visit}/screening", visit, **NO)
+    assert refused.status_code == 422
+    beside = refused.text[refused.text.index('id="h-screening"') :]
+    assert 'id="refusal-screening"' in beside
+    assert "(pml.suspected)" in beside
+    assert "a physician must re-screen the patient" in beside
+    assert "<strong>Neurological symptoms: yes</strong>" in _recorded(nurse.get(visit).text)
+
+    assert _post(physician, f"{visit}/screening", visit, **NO).status_code == 303
+    recorded = _recorded(nurse.get(visit).text)
+    assert "Neurological symptoms: no" in recorded
+    assert "Withdrawn: Neurological symptoms: yes" in recorded
+    assert f"asked by {USERS[Role.NURSE]}" in recorded
+    assert f"by {USERS[Role.PHYSICIAN]}</span>" in recorded
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def test_new_medicines_need_a_review_and_an_immunosuppressant_named_refuses_the_clearance(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    visit = _open(nurse, own_patient(web_clinic, 932))
+    azathioprine = NO | {"new_medicines": "yes", "new_medicines_detail": "Azathioprine 50 mg daily"}
+    assert _post(nurse, f"{visit}/screening", visit, **azathioprine).status_code == 303
+    page = nurse.get(visit).text
+    assert "New medicines: yes (Azathioprine 50 mg daily)" in _recorded(page)
+    assert 'id="prohibited-named"' in page  # said before anyone presses the button
+
+    refused = _post(nurse, f"{visit}/clearance", visit, medicines_reviewed="yes")
+    assert refused.status_code == 422
+    beside = refused.text[refused.text.index('id="h-clearance"') :]
+    assert 'id="refusal-clearance"' in beside
+    assert "(immunosuppression.concurrent)" in beside
+    assert "Azathioprine (azathioprine, 1256)" in beside
+    assert "medication list" in beside
+
+    vitamin = azathioprine | {"new_medicines_detail": "vitamin D 1000 IU"}
+    assert _post(nurse, f"{visit}/screening", visit, **vitamin).status_code == 303
+    page = nurse.get(visit).text
+    assert 'id="prohibited-named"' not in page
+    assert 'name="medicines_reviewed"' in page
+    unreviewed = _post(nurse, f"{visit}/clearance", visit)
+    assert unreviewed.status_code == 422
+    assert "(administration.requires-clearance)" in unreviewed.text
+    assert "reviewed against the prohibited list" in unreviewed.text
+    assert _post(nurse, f"{visit}/clearance", visit, medicines_reviewed="yes").status_code == 303
+    assert "new medicines reviewed against the prohibited list" in _recorded(nurse.get(visit).text)
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def _clocks(page: str) -> str:
+    """The visit page's clocks (empty when it shows none)."""
+    if 'class="clocks"' not in page:
+        return ""
+    part = page[page.index('class="clocks"') :]
+    return part[: part.index("</section>")]
+
+
+def test_an_infusing_visit_says_when_it_started_and_when_it_may_end(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, visit = _prepared(signed_in, own_patient(web_clinic, 933))
+    with clock_at(web_clinic) as clock:
+        clock.moment = NOW + timedelta(minutes=5)
+        assert _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="100").status_code == 303
+        clock.moment = NOW + timedelta(minutes=25)
+        clocks = _clocks(nurse.get(visit).text)
+        assert "Infusion started at" in clocks
+        assert ">2026-11-24 09:05</time>" in clocks
+        assert "it may be ended from" in clocks
+        assert ">2026-11-24 10:05</time>" in clocks
+        assert "it must run at least 60 minutes" in clocks
+        assert "40 min to go" in clocks
+        assert "Bag usable until" not in clocks  # the bag is in the patient now
+        pass_time(clock, NOW + timedelta(minutes=70), lambda: nurse.get(visit))
+        assert "it may be ended now" in _clocks(nurse.get(visit).text)
+        assert _post(nurse, f"{visit}/end", visit).status_code == 303
+
+
+def test_a_discharged_visit_runs_no_clock_and_says_when_observation_ended(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, visit = _prepared(signed_in, own_patient(web_clinic, 934))
+    with clock_at(web_clinic) as clock:
+        assert _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="100").status_code == 303
+        pass_time(clock, NOW + timedelta(minutes=60), lambda: nurse.get(visit))
+        assert _post(nurse, f"{visit}/end", visit).status_code == 303
+        pass_time(clock, NOW + timedelta(minutes=125), lambda: nurse.get(visit))
+        assert _post(nurse, f"{visit}/discharge", visit).status_code == 303
+        pass_time(clock, NOW + timedelta(minutes=140), lambda: nurse.get(visit))
+        page = nurse.get(visit).text
+    clocks = _clocks(page)
+    assert "DISCHARGED" in page
+    assert "data-countdown" not in page
+    assert "discharge is allowed now" not in page
+    assert "Observation until" not in page
+    assert "Observation ended at" in clocks
+    assert ">2026-11-24 11:00</time>; discharged at" in clocks
+    assert ">2026-11-24 11:05</time>" in clocks
+
+
+def test_a_cancelled_visit_with_a_bag_shows_no_clock(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, visit = _prepared(signed_in, own_patient(web_clinic, 935))
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+    page = nurse.get(visit).text
+    assert "CANCELLED" in page
+    assert _clocks(page) == ""
+    assert "data-countdown" not in page
+
+
+def test_the_visit_says_what_it_waits_for_when_the_role_has_no_form_for_the_next_step(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, pharmacist = signed_in(Role.NURSE), signed_in(Role.PHARMACIST)
+    visit = _open(nurse, own_patient(web_clinic, 936))
+    assert 'id="waiting-for"' not in nurse.get(visit).text  # the nurse screens
+    assert "Waiting for a nurse or physician to screen the patient" in pharmacist.get(visit).text
+    assert _post(nurse, f"{visit}/screening", visit, **NO).status_code == 303
+    assert "Waiting for a nurse or physician to clear" in pharmacist.get(visit).text
+    assert _post(nurse, f"{visit}/clearance", visit).status_code == 303
+
+    cleared = nurse.get(visit).text
+    assert "CLEARED" in cleared
+    assert "Waiting for the pharmacy to prepare the bag" in cleared
+    assert 'id="waiting-for"' not in pharmacist.get(visit).text  # the pharmacist prepares
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+    assert "The visit is over." in nurse.get(visit).text
+    assert 'id="waiting-for"' not in nurse.get(visit).text
+
+
+def test_a_prepared_or_running_visit_tells_the_pharmacist_who_acts_next(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, visit = _prepared(signed_in, own_patient(web_clinic, 937))
+    pharmacist = signed_in(Role.PHARMACIST)
+    assert "Waiting for a nurse or physician to start the infusion" in pharmacist.get(visit).text
+    assert 'id="waiting-for"' not in nurse.get(visit).text
+    assert _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="100").status_code == 303
+    assert "Waiting for the infusion to run" in pharmacist.get(visit).text
+
+
+def test_the_acknowledge_box_appears_only_for_a_caution(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    routine = _open(nurse, own_patient(web_clinic, 938))
+    elderly = _open(nurse, own_patient(web_clinic, 939, "elderly"))
+    for visit in (routine, elderly):
+        assert _post(nurse, f"{visit}/screening", visit, **NO).status_code == 303
+
+    proceed = nurse.get(routine).text
+    assert "PROCEED" in proceed
+    assert 'name="acknowledge"' not in proceed
+    assert "I acknowledge the caution findings above" not in proceed
+    caution = nurse.get(elderly).text
+    assert "population.elderly" in caution
+    assert 'name="acknowledge"' in caution
+    for visit in (routine, elderly):
+        assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303

@@ -18,9 +18,9 @@ from natalizumab_cds.bootstrap import as_operator
 from tests.clinic_db import NOW, FakeClock, a_patient
 
 
-def own_patient(clinic: Clinic, index: int) -> str:
-    """A new routine (proceed) synthetic patient ``p{index}`` in the web clinic."""
-    as_operator(clinic, Action.IMPORT_RECORDS).importer.one(a_patient(index, "routine-proceed"))
+def own_patient(clinic: Clinic, index: int, scenario: str = "routine-proceed") -> str:
+    """A new synthetic patient ``p{index}`` in the web clinic (routine: proceed)."""
+    as_operator(clinic, Action.IMPORT_RECORDS).importer.one(a_patient(index, scenario))
     return f"p{index}"
 
 

@@ -92,7 +92,12 @@ def record_screening(
     caller: Screener,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    """The screening answers; they go into the record for the assessment to see."""
+    """The screening answers; they go into the record for the assessment to see.
+
+    Answering "no" where this visit's screening said "yes" to neurological
+    symptoms or an active infection takes back a hold: physicians only
+    (``withdraw-screening-hold``); anyone else gets a 422 naming the hold's rule.
+    """
     answers = ScreeningAnswers(
         neurological_symptoms=body.neurological_symptoms,
         active_infection=body.active_infection,
@@ -102,7 +107,7 @@ def record_screening(
         new_medicines_detail=body.new_medicines_detail,
     )
     return answer(
-        lambda: clinic.infusion_day.screen(visit_id, caller.username, answers, version(if_match)),
+        lambda: clinic.infusion_day.screen(visit_id, caller, answers, version(if_match)),
         visit_id=visit_id,
     )
 
@@ -115,10 +120,19 @@ def clear_patient(
     caller: Clearer,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    """Clear the patient on the assessment run now (proceed, or caution acknowledged)."""
+    """Clear the patient on the assessment run now (proceed, or caution acknowledged).
+
+    When the screening named new medicines, ``medicines_reviewed`` confirms
+    they were reviewed against the prohibited list; a prohibited one named
+    there is refused whatever the body says (``immunosuppression.concurrent``).
+    """
     return answer(
         lambda: clinic.infusion_day.clear(
-            visit_id, caller.username, body.acknowledge, version(if_match)
+            visit_id,
+            caller.username,
+            body.acknowledge,
+            version(if_match),
+            medicines_reviewed=body.medicines_reviewed,
         ),
         visit_id=visit_id,
     )

@@ -36,6 +36,13 @@ class ClearanceIn(_In):
     acknowledge: bool = Field(
         default=False, description="Acknowledge a caution decision (the clinician clearing)"
     )
+    medicines_reviewed: bool = Field(
+        default=False,
+        description=(
+            "The new medicines named at the screening were reviewed against the prohibited "
+            "list (required when the screening says new medicines = true)"
+        ),
+    )
 
 
 class PreparationIn(_In):
@@ -106,6 +113,9 @@ class VisitOut(BaseModel):
     expires_at: datetime | None = Field(description="Last usable moment of the bag")
     usable_now: bool | None
     room_temperature_remaining_seconds: int | None
+    earliest_end_at: datetime | None = Field(
+        description="While infusing: the first moment the infusion may be ended"
+    )
     observation_ends_at: datetime | None
     observation_remaining_seconds: int | None
     administration_status: str | None
@@ -125,6 +135,7 @@ class VisitOut(BaseModel):
             expires_at=view.expires_at,
             usable_now=view.usable_now,
             room_temperature_remaining_seconds=_seconds(view.room_temperature_remaining),
+            earliest_end_at=view.earliest_end_at,
             observation_ends_at=view.observation_ends_at,
             observation_remaining_seconds=_seconds(view.observation_remaining),
             administration_status=visit.administration_status,
@@ -150,6 +161,16 @@ def steps_out(visit: Visit) -> dict[str, Any]:
             "new_medicines": s.new_medicines,
             "new_medicines_detail": s.new_medicines_detail,
             "concerns": list(s.concerns),
+            "withdrawn": [
+                {
+                    "question": w.question,
+                    "answered_at": w.answered_at,
+                    "answered_by": w.answered_by,
+                    "withdrawn_at": w.withdrawn_at,
+                    "withdrawn_by": w.withdrawn_by,
+                }
+                for w in s.withdrawn
+            ],
         }
     if visit.clearance is not None:
         c, ack = visit.clearance, visit.clearance.acknowledgement
@@ -159,6 +180,7 @@ def steps_out(visit: Visit) -> dict[str, Any]:
             "decision": c.decision.value,
             "acknowledged_by": ack.by if ack else None,
             "acknowledged_at": ack.at if ack else None,
+            "medicines_reviewed": c.medicines_reviewed,
         }
     if visit.preparation is not None:
         steps["preparation"] = _preparation(visit.preparation)

@@ -6,9 +6,13 @@ is allowed; a refusal raises ``WorkflowRefused(rule, reason)`` and leaves the
 visit and the patient's record as they were. What a step adds to the record
 goes in through the same writer as an import, in the same transaction:
 
-- screening: the answers as observations, so the assessment sees them;
+- screening: the answers as observations, so the assessment sees them; a
+  "yes" that holds the infusion (neurological symptoms, active infection) is
+  taken back only by a physician (``screening_holds``);
 - clearance and start: the assessment is run at that moment (an acknowledged
-  caution is kept in the record as an acknowledgement);
+  caution is kept in the record as an acknowledgement); new medicines named at
+  the screening must be reviewed, and never be a prohibited one
+  (``domain/screening_medicines.py``);
 - start, end, reaction: the natalizumab MedicationAdministration (in progress,
   completed, stopped); the next assessment's dosing rules count a completed one;
 - reaction: the allergy to natalizumab, so ``hypersensitivity.prior-reaction``
@@ -28,6 +32,11 @@ from natalizumab_cds.application.errors import UnknownPatient
 from natalizumab_cds.application.ports import Database
 from natalizumab_cds.application.recording import with_retries
 from natalizumab_cds.application.records import PatientEntry
+from natalizumab_cds.application.screening_holds import (
+    Screener,
+    check_withdrawals,
+    screener_name,
+)
 from natalizumab_cds.application.visit_steps import (
     StepRunner,
     StepScope,
@@ -56,6 +65,7 @@ from natalizumab_cds.domain.infusion_events import (
 from natalizumab_cds.domain.infusion_rules import WORKFLOW_OUT_OF_ORDER
 from natalizumab_cds.domain.infusion_visit import Visit, VisitState
 from natalizumab_cds.domain.preparation import Preparation, Storage, StorageMove
+from natalizumab_cds.domain.screening_medicines import check_new_medicines
 
 #: States in which a visit is over; a patient has at most one visit not in them.
 FINISHED = frozenset({VisitState.DISCHARGED, VisitState.CANCELLED})
@@ -115,44 +125,60 @@ class InfusionDay:
         return [(view_of(s, at, self._context.protocol), patients[s.visit.patient]) for s in stored]
 
     def screen(
-        self, visit_id: str, by: str, answers: ScreeningAnswers, expected_version: int | None = None
+        self,
+        visit_id: str,
+        by: Screener,
+        answers: ScreeningAnswers,
+        expected_version: int | None = None,
     ) -> VisitView:
-        return self._runner.run(
-            visit_id,
-            expected_version,
-            lambda s: infusion.record_screening(
-                s.visit,
-                Screening(
-                    at=s.at,
-                    screened_by=by,
-                    neurological_symptoms=answers.neurological_symptoms,
-                    active_infection=answers.active_infection,
-                    pregnant=answers.pregnant,
-                    breastfeeding=answers.breastfeeding,
-                    new_medicines=answers.new_medicines,
-                    new_medicines_detail=answers.new_medicines_detail,
-                ),
-                self._context.protocol,
-            ),
-            self._format.screening_resources,
-        )
+        """Record the answers; taking back a holding "yes" needs a physician
+        (``screening_holds``: ``by`` is the person, or only a name)."""
+
+        def step(s: StepScope) -> Visit:
+            screening = Screening(
+                at=s.at,
+                screened_by=screener_name(by),
+                neurological_symptoms=answers.neurological_symptoms,
+                active_infection=answers.active_infection,
+                pregnant=answers.pregnant,
+                breastfeeding=answers.breastfeeding,
+                new_medicines=answers.new_medicines,
+                new_medicines_detail=answers.new_medicines_detail,
+            )
+            after = infusion.record_screening(s.visit, screening, self._context.protocol)
+            check_withdrawals(s.visit.screening, screening, by, self._context.tz)
+            return after
+
+        return self._runner.run(visit_id, expected_version, step, self._format.screening_resources)
 
     def clear(
-        self, visit_id: str, by: str, acknowledge: bool = False, expected_version: int | None = None
+        self,
+        visit_id: str,
+        by: str,
+        acknowledge: bool = False,
+        expected_version: int | None = None,
+        *,
+        medicines_reviewed: bool = False,
     ) -> VisitView:
-        """Clear the patient on the assessment at this moment (a caution needs acknowledging)."""
-        return self._runner.run(
-            visit_id,
-            expected_version,
-            lambda s: checked(
+        """Clear the patient on the assessment at this moment (a caution needs acknowledging;
+        new medicines named at the screening need ``medicines_reviewed``)."""
+        protocol = self._context.protocol
+
+        def step(s: StepScope) -> Visit:
+            screening = s.visit.screening
+            reviewed = medicines_reviewed and screening is not None and screening.new_medicines
+            if screening is not None:  # refused on its own, not as the assessment's refusal
+                check_new_medicines(screening, reviewed, protocol)
+            return checked(
                 s,
                 lambda decision: infusion.clear(
                     s.visit,
-                    Clearance(s.at, by, decision, acknowledgement(s, by, acknowledge)),
-                    self._context.protocol,
+                    Clearance(s.at, by, decision, acknowledgement(s, by, acknowledge), reviewed),
+                    protocol,
                 ),
-            ),
-        )
+            )
+
+        return self._runner.run(visit_id, expected_version, step)
 
     def prepare(self, visit_id: str, bag: Bag, expected_version: int | None = None) -> VisitView:
         def step(s: StepScope) -> Visit:

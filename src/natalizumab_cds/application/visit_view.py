@@ -1,7 +1,7 @@
 """A visit as the infusion chair sees it at one moment: state, clocks and next steps.
 
 The clocks are the domain's (``expires_at``, ``room_temperature_remaining``,
-``observation_remaining``) read at ``at``; the next steps are those the state
+``earliest_end_at``, ``observation_remaining``) read at ``at``; the next steps are those the state
 allows. A listed step can still be refused by a rule when it is recorded (the
 assessment may have changed, the bag may expire meanwhile); a step not listed
 is always refused.
@@ -14,7 +14,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from natalizumab_cds.application.visits import StoredVisit
-from natalizumab_cds.domain.infusion import observation_ends_at, observation_remaining
+from natalizumab_cds.domain.infusion import (
+    earliest_end_at,
+    observation_ends_at,
+    observation_remaining,
+)
 from natalizumab_cds.domain.infusion_visit import Visit, VisitState
 from natalizumab_cds.domain.preparation import expires_at, is_usable, room_temperature_remaining
 from natalizumab_cds.domain.protocol import Protocol
@@ -45,6 +49,8 @@ class VisitView:
     observation_ends_at: datetime | None
     observation_remaining: timedelta | None
     next_steps: tuple[Step, ...]
+    #: While infusing: the first moment the infusion may be ended (minimum duration).
+    earliest_end_at: datetime | None = None
 
     @property
     def state(self) -> VisitState:
@@ -67,6 +73,7 @@ def view_of(stored: StoredVisit, at: datetime, protocol: Protocol) -> VisitView:
         observation_ends_at=observation_ends_at(visit, protocol),
         observation_remaining=observation_remaining(visit, at, protocol),
         next_steps=next_steps(visit, at, protocol),
+        earliest_end_at=earliest_end_at(visit, protocol),
     )
 
 

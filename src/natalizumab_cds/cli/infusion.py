@@ -1,7 +1,9 @@
 """``ntz visit …``: an infusion day from the terminal, one command per step.
 
 Each command is one step on the clinic database, audited as the operator at
-this server; ``--by`` names the clinician who took it. A step a rule refuses
+this server; ``--by`` names the clinician who took it (for a screening that
+takes back a holding "yes", an active physician account: the role is that
+account's). A step a rule refuses
 prints ``refused (rule.id): reason`` on stderr and exits 1; a visit changed by
 someone else meanwhile prints ``conflict: …`` and exits 1; invalid input exits
 2 (as every ``ntz`` command). Screening answers have no defaults: each must be
@@ -24,7 +26,8 @@ from natalizumab_cds import bootstrap
 from natalizumab_cds.api.visit_schemas import VisitOut
 from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.infusion_day import InfusionDay
-from natalizumab_cds.application.security.permissions import Action
+from natalizumab_cds.application.screening_holds import Screener
+from natalizumab_cds.application.security.permissions import Action, Credential, Principal
 from natalizumab_cds.application.visit_view import VisitView
 from natalizumab_cds.application.visits import (
     Bag,
@@ -75,9 +78,18 @@ def _step(
     database_url: str | None, action: Action, work: Callable[[InfusionDay], VisitView]
 ) -> None:
     """Run one step and print the visit, or print why it was refused and exit 1."""
+    _step_in(database_url, action, lambda _, day: work(day))
+
+
+def _step_in(
+    database_url: str | None,
+    action: Action,
+    work: Callable[[Clinic, InfusionDay], VisitView],
+) -> None:
+    """``_step`` for a step that also needs the clinic (e.g. to look an account up)."""
     with _infusion_day(database_url, action) as (clinic, day):
         try:
-            view = work(day)
+            view = work(clinic, day)
         except WorkflowRefused as refusal:
             sys.stderr.write(render_refusal(refusal))
             raise typer.Exit(1) from None
@@ -89,6 +101,22 @@ def _step(
 
 def _by(given: str | None) -> str:
     return given or bootstrap.operator_principal().username
+
+
+def _screener(clinic: Clinic, given: str | None) -> Screener:
+    """Who screens: the active account ``--by`` names, with its role; else just the name.
+
+    Only a physician may take back a screening "yes" that holds the infusion, so
+    the role is that of the account on file, never assumed; a name with no
+    active account (or the operator, without ``--by``) takes back no hold.
+    """
+    if not given:
+        return bootstrap.operator_principal()
+    accounts = bootstrap.security_for(clinic).accounts.listed(bootstrap.operator_principal())
+    for account in accounts:
+        if account.username == given.strip() and account.active:
+            return Principal(account.id, account.username, account.role, Credential.COMMAND_LINE)
+    return given
 
 
 @visit_app.command("open")
@@ -129,7 +157,12 @@ def screen(
     by: By = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Record the screening answers (they go into the record for the assessment)."""
+    """Record the screening answers (they go into the record for the assessment).
+
+    Answering no where this visit's screening said yes to neurological symptoms
+    or an active infection takes back a hold: --by must name an active
+    physician account.
+    """
     medicines = new_medicines.strip()
     answers = ScreeningAnswers(
         neurological_symptoms=neuro is YesNo.YES,
@@ -139,7 +172,11 @@ def screen(
         new_medicines=medicines.lower() != "no",
         new_medicines_detail="" if medicines.lower() == "no" else medicines,
     )
-    _step(database_url, Action.RECORD_SCREENING, lambda day: day.screen(visit, _by(by), answers))
+    _step_in(
+        database_url,
+        Action.RECORD_SCREENING,
+        lambda clinic, day: day.screen(visit, _screener(clinic, by), answers),
+    )
 
 
 @visit_app.command("clear")
@@ -148,12 +185,24 @@ def clear(
     acknowledge: Annotated[
         bool, typer.Option("--acknowledge", help="Acknowledge a caution decision")
     ] = False,
+    medicines_reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--medicines-reviewed",
+            help="The new medicines named at the screening were reviewed against the "
+            "prohibited list",
+        ),
+    ] = False,
     by: By = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Clear the patient on the assessment run now (proceed, or caution acknowledged)."""
     action = Action.ACKNOWLEDGE_CAUTION if acknowledge else Action.RECORD_SCREENING
-    _step(database_url, action, lambda day: day.clear(visit, _by(by), acknowledge))
+    _step(
+        database_url,
+        action,
+        lambda day: day.clear(visit, _by(by), acknowledge, medicines_reviewed=medicines_reviewed),
+    )
 
 
 @visit_app.command("prepare")

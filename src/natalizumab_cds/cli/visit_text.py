@@ -33,11 +33,18 @@ def render_visit(view: VisitView, tz: tzinfo) -> str:
             f"  screened  {clock_time(visit.screening.at, tz)} by "
             f"{visit.screening.screened_by}: {concerns}"
         )
+        lines.extend(
+            f"  withdrawn {w.label.lower()}: yes (asked {clock_time(w.answered_at, tz)} by "
+            f"{w.answered_by}), answered no {clock_time(w.withdrawn_at, tz)} by {w.withdrawn_by}"
+            for w in visit.screening.withdrawn
+        )
     if visit.clearance is not None:
         c = visit.clearance
         ack = f" (acknowledged by {c.acknowledgement.by})" if c.acknowledgement else ""
+        reviewed = "; new medicines reviewed" if c.medicines_reviewed else ""
         lines.append(
-            f"  cleared   {clock_time(c.at, tz)} by {c.cleared_by}: {c.decision.value}{ack}"
+            f"  cleared   {clock_time(c.at, tz)} by {c.cleared_by}: "
+            f"{c.decision.value}{ack}{reviewed}"
         )
     lines.extend(_bag_lines(view, tz))
     if visit.start is not None:
@@ -48,6 +55,8 @@ def render_visit(view: VisitView, tz: tzinfo) -> str:
             else f"over {duration(s.planned_duration or timedelta(0))} (planned)"
         )
         lines.append(f"  started   {clock_time(s.at, tz)} by {s.started_by} {pace}")
+    if view.earliest_end_at is not None:
+        lines.append(f"  may end   from {clock_time(view.earliest_end_at, tz)}")
     if visit.end is not None:
         lines.append(f"  ended     {clock_time(visit.end.at, tz)} by {visit.end.ended_by}")
     if visit.reaction is not None:

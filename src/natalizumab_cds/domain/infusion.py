@@ -8,7 +8,12 @@ nothing is ever half-applied. ``apply`` dispatches on the step's type.
 Choices the catalogue leaves open, made here:
 
 - Clearance needs the screening answers first (the assessment behind it must
-  have seen them); recording new answers withdraws an earlier clearance.
+  have seen them); recording new answers withdraws an earlier clearance. An
+  earlier "yes" answered "no" is kept on the new screening (``withdrawn``):
+  who may take back which answer is the application's question (it knows roles).
+- Screening answers naming new medicines gate the clearance
+  (``screening_medicines``): a prohibited one named refuses it, others must be
+  confirmed as reviewed.
 - The assessment is run again at the start (``InfusionStart.decision``):
   ``proceed`` starts; ``caution`` starts only if the clearance carries a
   clinician's acknowledgement; ``hold`` / ``discontinue`` never start.
@@ -43,6 +48,7 @@ from natalizumab_cds.domain.infusion_events import (
     Reaction,
     Screening,
     in_words,
+    withdrawals,
 )
 from natalizumab_cds.domain.infusion_rules import (
     ADMINISTRATION_REQUIRES_CLEARANCE,
@@ -61,6 +67,7 @@ from natalizumab_cds.domain.preparation import (
     check_usable,
 )
 from natalizumab_cds.domain.protocol import Protocol
+from natalizumab_cds.domain.screening_medicines import check_new_medicines
 
 __all__ = [
     "Visit",
@@ -70,6 +77,7 @@ __all__ = [
     "cancel",
     "clear",
     "discharge",
+    "earliest_end_at",
     "end_infusion",
     "move_preparation",
     "observation_ends_at",
@@ -117,18 +125,30 @@ def apply(visit: Visit, event: VisitEvent, protocol: Protocol, tz: tzinfo = UTC)
 
 
 def record_screening(visit: Visit, screening: Screening, protocol: Protocol) -> Visit:
-    """Record (or re-record) the answers; new answers withdraw an earlier clearance."""
+    """Record (or re-record) the answers; new answers withdraw an earlier clearance.
+
+    Each earlier "yes" answered "no" now is added to the screening's
+    ``withdrawn`` list, which carries the earlier ones along.
+    """
     _require_before_infusion(visit, "screening answers")
     _require_in_order(visit, screening.at, "the screening")
-    return replace(visit, screening=screening, clearance=None)
+    earlier = visit.screening
+    kept = earlier.withdrawn if earlier is not None else ()
+    recorded = replace(screening, withdrawn=kept + withdrawals(earlier, screening))
+    return replace(visit, screening=recorded, clearance=None)
 
 
 def clear(visit: Visit, clearance: Clearance, protocol: Protocol) -> Visit:
-    """Clear the patient on the assessment's decision at ``clearance.at``."""
+    """Clear the patient on the assessment's decision at ``clearance.at``.
+
+    A screening naming new medicines needs them reviewed, and never names a
+    prohibited one (``screening_medicines.check_new_medicines``).
+    """
     _require_before_infusion(visit, "a clearance")
     if visit.screening is None:
         _out_of_order("record the screening answers before clearing the patient")
     _require_in_order(visit, clearance.at, "the clearance")
+    check_new_medicines(visit.screening, clearance.medicines_reviewed, protocol)
     _check_decision(clearance.decision, clearance.acknowledgement is not None, "at clearance")
     return replace(visit, clearance=clearance)
 
@@ -241,6 +261,14 @@ def cancel(visit: Visit, cancellation: Cancellation, protocol: Protocol) -> Visi
     _require_before_infusion(visit, "a cancellation")
     _require_in_order(visit, cancellation.at, "the cancellation")
     return replace(visit, cancellation=cancellation)
+
+
+def earliest_end_at(visit: Visit, protocol: Protocol) -> datetime | None:
+    """The first moment a running infusion may be ended (the minimum duration after
+    its start); ``None`` unless the visit is infusing."""
+    if visit.state is not VisitState.INFUSING or visit.start is None:
+        return None
+    return visit.start.at + protocol.interval("min_infusion_duration").as_timedelta()
 
 
 def observation_ends_at(visit: Visit, protocol: Protocol) -> datetime | None:

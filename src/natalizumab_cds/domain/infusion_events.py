@@ -43,6 +43,45 @@ def in_words(duration: timedelta) -> str:
     return sign + (" ".join(parts) or "0 min")
 
 
+#: The screening questions as ``Screening`` names them, with their words for people.
+SCREENING_QUESTIONS: dict[str, str] = {
+    "neurological_symptoms": "Neurological symptoms",
+    "active_infection": "Active infection",
+    "pregnant": "Pregnant",
+    "breastfeeding": "Breastfeeding",
+    "new_medicines": "New medicines",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """An earlier "yes" at this visit that a later screening answered "no".
+
+    Kept on every later screening of the visit, so the visit always shows what
+    was said, by whom, and who took it back.
+    """
+
+    question: str  # a key of SCREENING_QUESTIONS
+    answered_at: datetime
+    answered_by: str
+    withdrawn_at: datetime
+    withdrawn_by: str
+
+    def __post_init__(self) -> None:
+        if self.question not in SCREENING_QUESTIONS:
+            raise InvalidInput(
+                f"withdrawal.question: {self.question!r} is not a screening question"
+            )
+        require_aware("withdrawal.answered_at", self.answered_at)
+        require_aware("withdrawal.withdrawn_at", self.withdrawn_at)
+        require_text("withdrawal.answered_by", self.answered_by)
+        require_text("withdrawal.withdrawn_by", self.withdrawn_by)
+
+    @property
+    def label(self) -> str:
+        return SCREENING_QUESTIONS[self.question]
+
+
 @dataclass(frozen=True, slots=True)
 class Screening:
     """The pre-infusion questions, answered by the patient, asked by ``screened_by``.
@@ -50,6 +89,8 @@ class Screening:
     The application records the answers as observations (``screen-*`` status
     kinds, pregnancy, breastfeeding) so that the assessment used for clearance
     sees them; ``new_medicines_detail`` names the medicines when there are any.
+    ``withdrawn`` lists the earlier "yes" answers at the same visit that were
+    answered "no" since (set by ``infusion.record_screening``).
     """
 
     at: datetime
@@ -60,6 +101,7 @@ class Screening:
     breastfeeding: bool
     new_medicines: bool
     new_medicines_detail: str = ""
+    withdrawn: tuple[Withdrawal, ...] = ()
 
     def __post_init__(self) -> None:
         require_aware("screening.at", self.at)
@@ -78,6 +120,28 @@ class Screening:
             (self.new_medicines, f"new medicines: {self.new_medicines_detail.strip()}"),
         )
         return tuple(words for answer, words in answers if answer)
+
+    @property
+    def answers(self) -> tuple[tuple[str, str, bool], ...]:
+        """Each question (key, words) and its answer, in the order they are asked."""
+        return tuple(
+            (name, label, self.answer(name)) for name, label in SCREENING_QUESTIONS.items()
+        )
+
+    def answer(self, question: str) -> bool:
+        """The answer to one of ``SCREENING_QUESTIONS`` (by its key)."""
+        return bool(getattr(self, question))
+
+
+def withdrawals(earlier: Screening | None, later: Screening) -> tuple[Withdrawal, ...]:
+    """The "yes" answers of ``earlier`` that ``later`` answers "no", in question order."""
+    if earlier is None:
+        return ()
+    return tuple(
+        Withdrawal(question, earlier.at, earlier.screened_by, later.at, later.screened_by)
+        for question in SCREENING_QUESTIONS
+        if earlier.answer(question) and not later.answer(question)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +164,9 @@ class Clearance:
     cleared_by: str
     decision: Decision
     acknowledgement: Acknowledgement | None = None
+    #: The screening named new medicines and ``cleared_by`` confirms they were
+    #: reviewed against the prohibited list (``infusion.check_new_medicines``).
+    medicines_reviewed: bool = False
 
     def __post_init__(self) -> None:
         require_aware("clearance.at", self.at)

@@ -100,6 +100,9 @@ class CodeEntry:
     display: str
     match: Match
     source: str
+    #: Other names the medicine is written as in free text (INN spellings,
+    #: brand names), for matching a screening answer; optional.
+    names: tuple[str, ...] = ()
 
     def matches(self, coding: Coding) -> bool:
         if coding.system != self.system:
@@ -255,8 +258,18 @@ def _parse_value_set(key: str, raw: Any) -> ValueSet:
             match = Match(item.get("match", "exact"))
         except ValueError:
             raise ProtocolError(f"{where}.match: must be 'exact' or 'prefix'") from None
+        names = item.get("names", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            raise ProtocolError(f"{where}.names: expected a list of non-empty names")
         entries.append(
-            CodeEntry(item["system"], item["code"], item["display"], match, item["source"])
+            CodeEntry(
+                item["system"],
+                item["code"],
+                item["display"],
+                match,
+                item["source"],
+                tuple(n.strip() for n in names),
+            )
         )
     return ValueSet(name=key, entries=tuple(entries))
 

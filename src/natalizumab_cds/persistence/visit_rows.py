@@ -25,6 +25,7 @@ from natalizumab_cds.domain.infusion_events import (
     ReactionSeverity,
     Screening,
     Symptom,
+    Withdrawal,
 )
 from natalizumab_cds.domain.infusion_visit import Visit
 from natalizumab_cds.domain.preparation import Preparation, Storage, StorageMove
@@ -104,6 +105,16 @@ def _screening(s: Screening) -> Row:
         "breastfeeding": s.breastfeeding,
         "new_medicines": s.new_medicines,
         "new_medicines_detail": s.new_medicines_detail,
+        "withdrawn": [
+            {
+                "question": w.question,
+                "answered_at": _at(w.answered_at),
+                "answered_by": w.answered_by,
+                "withdrawn_at": _at(w.withdrawn_at),
+                "withdrawn_by": w.withdrawn_by,
+            }
+            for w in s.withdrawn
+        ],
     }
 
 
@@ -117,6 +128,16 @@ def _read_screening(r: Row) -> Screening:
         breastfeeding=r["breastfeeding"],
         new_medicines=r["new_medicines"],
         new_medicines_detail=r["new_medicines_detail"],
+        withdrawn=tuple(
+            Withdrawal(
+                question=w["question"],
+                answered_at=_moment(w["answered_at"]),
+                answered_by=w["answered_by"],
+                withdrawn_at=_moment(w["withdrawn_at"]),
+                withdrawn_by=w["withdrawn_by"],
+            )
+            for w in r.get("withdrawn", [])  # rows written before withdrawals were kept
+        ),
     )
 
 
@@ -128,6 +149,7 @@ def _clearance(c: Clearance) -> Row:
         "decision": c.decision.value,
         "acknowledged_by": ack.by if ack else None,
         "acknowledged_at": _at(ack.at) if ack else None,
+        "medicines_reviewed": c.medicines_reviewed,
     }
 
 
@@ -135,7 +157,8 @@ def _read_clearance(r: Row) -> Clearance:
     ack = None
     if r["acknowledged_by"] is not None:
         ack = Acknowledgement(by=r["acknowledged_by"], at=_moment(r["acknowledged_at"]))
-    return Clearance(_moment(r["at"]), r["by"], Decision(r["decision"]), ack)
+    reviewed = r.get("medicines_reviewed", False)  # absent from rows of earlier versions
+    return Clearance(_moment(r["at"]), r["by"], Decision(r["decision"]), ack, reviewed)
 
 
 def _preparation(p: Preparation) -> Row:

@@ -156,7 +156,7 @@ async def screening(
             new_medicines=yes_no(form, "new_medicines"),
             new_medicines_detail=text(form, "new_medicines_detail", required=False),
         )
-        return clinic.infusion_day.screen(visit_id, principal.username, answers, version(form))
+        return clinic.infusion_day.screen(visit_id, principal, answers, version(form))
 
     return await run_step(request, clinic, principal, visit_id, Step.SCREENING, work)
 
@@ -170,7 +170,13 @@ async def clearance(
 ) -> Response:
     def work(form: FormData, tz: tzinfo) -> VisitView:
         acknowledge = form.get("acknowledge") == "yes"
-        return clinic.infusion_day.clear(visit_id, principal.username, acknowledge, version(form))
+        return clinic.infusion_day.clear(
+            visit_id,
+            principal.username,
+            acknowledge,
+            version(form),
+            medicines_reviewed=form.get("medicines_reviewed") == "yes",
+        )
 
     return await run_step(request, clinic, principal, visit_id, Step.CLEARANCE, work)
 

@@ -19,11 +19,13 @@ from fastapi.responses import HTMLResponse
 
 from natalizumab_cds.api.dependencies import ClinicDep
 from natalizumab_cds.application.clinic import Clinic
+from natalizumab_cds.application.screening_holds import HOLDING_ANSWERS
 from natalizumab_cds.application.security.permissions import Action, Principal
 from natalizumab_cds.application.visit_view import Step, VisitView
 from natalizumab_cds.application.visits import UnknownVisit
 from natalizumab_cds.domain.infusion_events import ReactionSeverity, Symptom
 from natalizumab_cds.domain.infusion_visit import VisitState
+from natalizumab_cds.domain.screening_medicines import PROHIBITED, immunosuppressants_named
 from natalizumab_cds.web.pages import PageRefused, local, page_requires, render
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +51,15 @@ SCREENING_QUESTIONS = (
     ("new_medicines", "Any new medicines since the last infusion?"),
 )
 REACTION_STATES = frozenset({VisitState.INFUSING, VisitState.OBSERVING})
+#: What the visit waits for when the signed-in role cannot take its next step.
+WAITING_FOR: dict[Step, str] = {
+    Step.SCREENING: "Waiting for a nurse or physician to screen the patient",
+    Step.CLEARANCE: "Waiting for a nurse or physician to clear the patient for infusion",
+    Step.PREPARATION: "Waiting for the pharmacy to prepare the bag",
+    Step.START: "Waiting for a nurse or physician to start the infusion",
+    Step.END: "Waiting for the infusion to run; a nurse or physician ends it",
+    Step.DISCHARGE: "Waiting for a nurse or physician to discharge the patient",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +112,71 @@ def visit_page(
         "severities": [s.value for s in ReactionSeverity],
         "reaction_button": view.state in REACTION_STATES and principal.may(Action.RECORD_REACTION),
         "may_acknowledge": principal.may(Action.ACKNOWLEDGE_CAUTION),
+        "prohibited": PROHIBITED,
+        "holds_standing": holds_standing(view),
+        "waiting_for": waiting_for(view, allowed),
+        "new_medicines": new_medicines(view),
+        "prohibited_named": [
+            str(m) for m in immunosuppressants_named(new_medicines(view), clinic.context.protocol)
+        ],
+        "may_withdraw_holds": principal.may(Action.WITHDRAW_SCREENING_HOLD),
         "local": lambda moment: local(moment, tz),
         "tz_name": str(tz),
         "now_local": local(view.at, tz).replace(" ", "T"),
         "rt_minutes": minutes(_seconds(view, "room_temperature_remaining")),
         "observation_minutes": minutes(_seconds(view, "observation_remaining")),
+        "end_minutes": minutes(
+            (view.earliest_end_at - view.at).total_seconds() if view.earliest_end_at else None
+        ),
+        "min_infusion": str(clinic.context.protocol.interval("min_infusion_duration")),
         "principal_name": principal.username,
     }
     return render(request, template, context, status=status, active="infusion-day")
+
+
+def forward_step(view: VisitView) -> Step | None:
+    """The step that takes the visit on from its state (``None`` once it is over)."""
+    visit = view.visit
+    match view.state:
+        case VisitState.SCREENING:
+            return Step.SCREENING if visit.screening is None else Step.CLEARANCE
+        case VisitState.CLEARED:
+            return Step.PREPARATION
+        case VisitState.PREPARED:
+            return Step.START
+        case VisitState.INFUSING:
+            return Step.END
+        case VisitState.OBSERVING | VisitState.STOPPED_FOR_REACTION:
+            return Step.DISCHARGE
+    return None
+
+
+def waiting_for(view: VisitView, allowed: set[str]) -> str:
+    """What the visit waits for, when the signed-in role has no form for its next step."""
+    step = forward_step(view)
+    if step is None or step.value in allowed:
+        return ""
+    return WAITING_FOR[step]
+
+
+def holds_standing(view: VisitView) -> list[tuple[str, str]]:
+    """The current screening's "yes" answers that hold the infusion: (rule id, question)."""
+    screening = view.visit.screening
+    if screening is None:
+        return []
+    return [
+        (rule.id, words)
+        for question, (rule, words) in HOLDING_ANSWERS.items()
+        if screening.answer(question)
+    ]
+
+
+def new_medicines(view: VisitView) -> str:
+    """The new medicines the current screening names ("" when it says there are none)."""
+    screening = view.visit.screening
+    if screening is None or not screening.new_medicines:
+        return ""
+    return screening.new_medicines_detail.strip()
 
 
 def _seconds(view: VisitView, name: str) -> float | None:

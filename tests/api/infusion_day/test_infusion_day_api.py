@@ -229,3 +229,16 @@ def test_a_malformed_step_names_the_field(team: Team, clock: FakeClock) -> None:
     assert "pregnant" in {e["field"] for e in response.json()["errors"]}
     assert bad_tag.status_code == 422
     assert "If-Match" in bad_tag.json()["detail"]
+
+
+def test_a_running_infusion_says_when_it_may_be_ended(
+    clinic: Clinic, team: Team, clock: FakeClock
+) -> None:
+    a_patient_on_file(team)
+    visit = prepared(team, clock)
+    assert ok(team.reader.get(f"/api/visits/{visit}"))["earliest_end_at"] is None
+    clock.moment += minutes(10)
+    started = ok(team.nurse.post(f"/api/visits/{visit}/start", json={"rate_ml_per_hour": 100}))
+    assert started["earliest_end_at"] == "2026-11-24T10:20:00Z"
+    clock.moment += minutes(60)
+    assert ok(team.nurse.post(f"/api/visits/{visit}/end"))["earliest_end_at"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -12,7 +13,9 @@ from natalizumab_cds.domain.infusion import VisitState, clear, prepare, record_s
 from natalizumab_cds.domain.infusion_events import Acknowledgement, Clearance
 from tests.domain.infusion.builders import (
     DOCTOR,
+    NURSE,
     OPENED,
+    SCREENED,
     a_clearance,
     a_cleared_visit,
     a_preparation,
@@ -126,3 +129,25 @@ def test_a_naive_clearance_time_is_refused() -> None:
 def test_a_blank_clinician_is_refused() -> None:
     with pytest.raises(InvalidInput, match="cleared_by"):
         Clearance(OPENED, " ", Decision.PROCEED)
+
+
+def test_answering_no_after_a_yes_keeps_the_withdrawal_on_every_later_screening() -> None:
+    first = record_screening(
+        a_visit(), a_screening(neurological_symptoms=True, pregnant=True), protocol()
+    )
+    later = replace(a_screening(at=SCREENED + minutes(5)), screened_by=DOCTOR)
+    second = record_screening(first, later, protocol())
+    third = record_screening(second, a_screening(at=SCREENED + minutes(9)), protocol())
+
+    assert first.screening is not None
+    assert second.screening is not None
+    assert third.screening is not None
+    assert [(w.question, w.answered_by, w.withdrawn_by) for w in second.screening.withdrawn] == [
+        ("neurological_symptoms", NURSE, DOCTOR),
+        ("pregnant", NURSE, DOCTOR),
+    ]
+    assert third.screening.withdrawn == second.screening.withdrawn
+    assert [label for _, label, yes in first.screening.answers if yes] == [
+        "Neurological symptoms",
+        "Pregnant",
+    ]

@@ -31,6 +31,9 @@ class Action(StrEnum):
     RECORD_CLINICAL_RESULTS = "record-clinical-results"  # antibody test, MRI read, relapse
     RESOLVE_LAB_MESSAGES = "resolve-lab-messages"
     RECORD_SCREENING = "record-screening"
+    # answer "no" where this visit's screening said "yes" to neurological
+    # symptoms or active infection (a hold that needs a physician's evaluation)
+    WITHDRAW_SCREENING_HOLD = "withdraw-screening-hold"
     RECORD_ADMINISTRATION = "record-administration"
     RECORD_OBSERVATION = "record-observation"
     RECORD_REACTION = "record-reaction"
@@ -59,6 +62,7 @@ ALLOWED: Mapping[Action, frozenset[Role]] = {
     Action.RECORD_CLINICAL_RESULTS: _CLINICIANS,
     Action.RESOLVE_LAB_MESSAGES: _CLINICIANS,  # dead letters hold patient data
     Action.RECORD_SCREENING: _CLINICIANS,
+    Action.WITHDRAW_SCREENING_HOLD: frozenset({Role.PHYSICIAN}),
     Action.RECORD_ADMINISTRATION: _CLINICIANS,
     Action.RECORD_OBSERVATION: _CLINICIANS,
     Action.RECORD_REACTION: _CLINICIANS,

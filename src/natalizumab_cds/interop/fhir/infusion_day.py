@@ -4,7 +4,8 @@
   ``screen-new-neurological-symptoms`` and ``screen-active-infection`` yes/no
   answers, the pregnancy status (LOINC 82810-3) and the breastfeeding status
   (LOINC 63895-7), dated at the screening, so the assessment behind the
-  clearance sees them.
+  clearance sees them. An answer that takes back an earlier "yes" at the same
+  visit says so in its ``note`` (who asked, who answered no, when).
 - The administration becomes a MedicationAdministration of natalizumab (RxNorm
   354770): ``in-progress`` from the start, ``completed`` once it has ended (the
   next assessment's dosing rules count it) or ``stopped`` when a reaction
@@ -78,9 +79,10 @@ class FhirInfusionRecords:
         screening = visit.screening
         if screening is None:
             return []
-        answers: list[tuple[str, tuple[str, str, str], str, JSON]] = [
+        answers: list[tuple[str, str, tuple[str, str, str], str, JSON]] = [
             (
                 "screen-neuro",
+                "neurological_symptoms",
                 (
                     LOCAL,
                     "screen-new-neurological-symptoms",
@@ -91,12 +93,14 @@ class FhirInfusionRecords:
             ),
             (
                 "screen-infection",
+                "active_infection",
                 (LOCAL, "screen-active-infection", "Active infection"),
                 "survey",
                 {"valueBoolean": screening.active_infection},
             ),
             (
                 "pregnancy",
+                "pregnant",
                 (LOINC, "82810-3", "Pregnancy status"),
                 "social-history",
                 {
@@ -107,13 +111,14 @@ class FhirInfusionRecords:
             ),
             (
                 "breastfeeding",
+                "breastfeeding",
                 (LOINC, "63895-7", "Breastfeeding status"),
                 "social-history",
                 {"valueBoolean": screening.breastfeeding},
             ),
         ]
         resources = []
-        for suffix, code, category, value in answers:
+        for suffix, question, code, category, value in answers:
             resource: JSON = {
                 "resourceType": "Observation",
                 "id": f"{visit.id}-{suffix}",
@@ -126,6 +131,18 @@ class FhirInfusionRecords:
                 "performer": [{"display": screening.screened_by}],
                 **value,
             }
+            notes = [
+                {
+                    "text": (
+                        f"Withdraws the earlier answer yes (asked {iso(w.answered_at)} by "
+                        f"{w.answered_by}): answered no {iso(w.withdrawn_at)} by {w.withdrawn_by}"
+                    )
+                }
+                for w in screening.withdrawn
+                if w.question == question
+            ]
+            if notes:
+                resource["note"] = notes
             resources.append(incoming(resource, f"Observation/{resource['id']}"))
         return resources
 
