@@ -146,10 +146,28 @@ class InfusionDay:
                 new_medicines_detail=answers.new_medicines_detail,
             )
             after = infusion.record_screening(s.visit, screening, self._context.protocol)
-            check_withdrawals(s.visit.screening, screening, by, self._context.tz)
+            check_withdrawals(self._days_screening(s), screening, by, self._context.tz)
             return after
 
         return self._runner.run(visit_id, expected_version, step, self._format.screening_resources)
+
+    def _days_screening(self, s: StepScope) -> Screening | None:
+        """The patient's latest screening this clinic day, at this visit or another.
+
+        The rules read the day's latest answer whichever visit gave it, so a "yes"
+        given at a visit since cancelled still holds, and a nurse may not lift it by
+        screening "no" at a new visit the same day."""
+        tz = self._context.tz
+        today = s.at.astimezone(tz).date()
+        screenings = [
+            v.visit.screening
+            for v in s.uow.visits.of_patient(s.visit.patient)
+            if v.visit.id != s.visit.id and v.visit.screening is not None
+        ]
+        if s.visit.screening is not None:
+            screenings.append(s.visit.screening)
+        same_day = [x for x in screenings if x.at.astimezone(tz).date() == today]
+        return max(same_day, key=lambda x: x.at, default=None)
 
     def clear(
         self,

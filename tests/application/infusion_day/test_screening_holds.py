@@ -140,3 +140,43 @@ def test_a_nurse_may_still_take_back_other_answers_and_keep_a_yes(
     with pytest.raises(AssessmentRefused) as held:
         clinic.infusion_day.clear(visit, "dr.dara")
     assert held.value.decision is Decision.HOLD
+
+
+def _reopened_after_cancelling(clinic: Clinic, clock: FakeClock) -> str:
+    """A "yes" at a visit cancelled since, and a new visit opened the same day."""
+    first = _answered_yes(clinic, clock, "neurological_symptoms")
+    clinic.infusion_day.cancel(first, NURSE.username, "patient to see the neurologist")
+    clock.moment += minutes(1)
+    return clinic.infusion_day.open("p1").visit.id
+
+
+def test_a_new_visit_the_same_day_does_not_let_a_nurse_lift_the_hold(
+    clinic: Clinic, clock: FakeClock
+) -> None:
+    """The rules read the day's latest answer whatever visit gave it; so does the check."""
+    second = _reopened_after_cancelling(clinic, clock)
+
+    with pytest.raises(WorkflowRefused) as refused:
+        clinic.infusion_day.screen(second, NURSE, no_concerns())
+
+    assert refused.value.rule == "pml.suspected"
+    assert clinic.infusion_day.show(second).visit.screening is None
+
+
+def test_a_physician_may_screen_no_at_the_new_visit(clinic: Clinic, clock: FakeClock) -> None:
+    second = _reopened_after_cancelling(clinic, clock)
+    view = clinic.infusion_day.screen(second, PHYSICIAN, no_concerns())
+    assert view.visit.screening is not None
+    assert view.visit.screening.screened_by == "dr.dara"
+
+
+def test_a_yes_of_an_earlier_day_needs_no_physician_to_answer_no(
+    clinic: Clinic, clock: FakeClock
+) -> None:
+    """A new day is a new screening: yesterday's answer no longer counts for the rules."""
+    first = _answered_yes(clinic, clock, "neurological_symptoms")
+    clinic.infusion_day.cancel(first, NURSE.username, "patient to see the neurologist")
+    clock.moment += minutes(24 * 60)
+    second = clinic.infusion_day.open("p1").visit.id
+    view = clinic.infusion_day.screen(second, NURSE, no_concerns())
+    assert view.visit.screening is not None
