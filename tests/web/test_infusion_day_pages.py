@@ -8,7 +8,9 @@ from datetime import timedelta
 import httpx
 
 from natalizumab_cds.application.clinic import Clinic
-from natalizumab_cds.application.security.permissions import Role
+from natalizumab_cds.application.security.permissions import Role, operator
+from natalizumab_cds.application.security.ports import AuditQuery
+from natalizumab_cds.application.security.service import Security
 from tests.clinic_db import NOW
 from tests.security.in_process import InProcessClient
 from tests.web.conftest import PASSWORD, USERS, SignedIn, page_csrf
@@ -83,6 +85,18 @@ def test_a_visit_runs_from_screening_to_discharge_through_the_forms(
         pass_time(clock, NOW + timedelta(minutes=130), lambda: nurse.get(visit))
         assert _post(nurse, f"{visit}/discharge", visit).status_code == 303
     assert "DISCHARGED" in nurse.get(visit).text
+
+
+def test_the_co_signature_of_a_bag_is_audited_with_the_visit_it_checked(
+    signed_in: SignedIn, web_clinic: Clinic, web_security: Security
+) -> None:
+    _, visit = _prepared(signed_in, own_patient(web_clinic, 907))
+    query = AuditQuery(actor=USERS[Role.NURSE], limit=20, newest_first=True)
+    records = web_security.audit.records(operator("pages-test"), query)
+    co_sign = next(r for r in records if r.action == "co-sign")
+    visit_id = visit.rsplit("/", 1)[-1]
+    assert f"double check of the bag prepared at visit {visit_id}" in co_sign.detail
+    assert co_sign.outcome == "0"  # success
 
 
 def test_screening_has_no_default_answers_and_refuses_a_missing_one(

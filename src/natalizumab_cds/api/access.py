@@ -54,18 +54,20 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def bag_checker(request: Request, username: str, password: str) -> Principal:
-    """The second person checking a prepared bag, co-signing with their password (blocking).
+def bag_checker(request: Request, username: str, password: str, visit_id: str) -> Principal:
+    """The second person checking the bag prepared at ``visit_id``, co-signing with
+    their password (blocking).
 
     ``CoSignRefused`` unless the password is right, the account active and its role
-    may check a preparation; throttled and audited as sign-ins are.
+    may check a preparation; throttled and audited as sign-ins are, the audit
+    record naming the visit.
     """
     return security(request).sign_in.co_sign(
         username,
         password,
         client_address(request),
         Action.CHECK_PREPARATION,
-        "double check of a prepared bag",
+        f"double check of the bag prepared at visit {visit_id}",
     )
 
 

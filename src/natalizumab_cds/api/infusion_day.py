@@ -165,7 +165,7 @@ def record_preparation(
         diluted_at=diluted_at,
         prepared_by=caller.username,
         checked_by=bag_checker(
-            request, body.checked_by, body.checker_password.get_secret_value()
+            request, body.checked_by, body.checker_password.get_secret_value(), visit_id
         ).username,
         location=Storage(body.location),
         checked_at=aware(body.checked_at),

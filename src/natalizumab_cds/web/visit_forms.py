@@ -189,7 +189,7 @@ async def preparation(
     principal: Annotated[Principal, _as(Step.PREPARATION)],
 ) -> Response:
     form = await request.form()
-    checker = await _bag_checker(request, form)
+    checker = await _bag_checker(request, form, visit_id)
 
     def work(form: FormData, tz: tzinfo) -> VisitView:
         diluted_at = moment(form, "diluted_at", tz, required=True)
@@ -218,7 +218,9 @@ async def preparation(
     return await run_step(request, clinic, principal, visit_id, Step.PREPARATION, work)
 
 
-async def _bag_checker(request: Request, form: FormData) -> Principal | CoSignRefused:
+async def _bag_checker(
+    request: Request, form: FormData, visit_id: str
+) -> Principal | CoSignRefused:
     """The second person's co-signature (argon2 work: off the event loop), or why not."""
     username = form.get("checked_by")
     password = form.get("checker_password")
@@ -227,7 +229,7 @@ async def _bag_checker(request: Request, form: FormData) -> Principal | CoSignRe
     if not isinstance(password, str) or not password:
         return CoSignRefused(f"{username.strip()} must type their own password")
     try:
-        return await run_in_threadpool(bag_checker, request, username, password)
+        return await run_in_threadpool(bag_checker, request, username, password, visit_id)
     except CoSignRefused as refused:
         return refused
 
