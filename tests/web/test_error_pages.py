@@ -195,7 +195,9 @@ def _get_despite_failures(app: FastAPI, *paths: str) -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=transport, base_url="http://clinic.test") as c:
             return [await c.get(path) for path in paths]
 
-    return anyio.run(fetch)
+    # a portal's own thread: the browser tests may leave an event loop in this one
+    with anyio.from_thread.start_blocking_portal() as portal:
+        return portal.call(fetch)
 
 
 def test_a_failure_on_a_page_is_a_500_page_that_shows_no_internals(failing_app: FastAPI) -> None:
