@@ -84,6 +84,16 @@ def test_the_worklist_says_what_needs_attention_in_words_with_the_rule_id_beside
     assert rule_title("liver.elevated") != "liver.elevated"
 
 
+def test_an_item_due_today_reads_due_today_not_due_soon(signed_in: SignedIn) -> None:
+    text = signed_in(Role.NURSE).get("/?show=infusions").text
+    today = f'<time datetime="{NOW.date().isoformat()}">'
+    rows = [row for row in text.split("<tr")[1:] if today in row]
+    assert rows, "no infusion due today in the web clinic"
+    for row in rows:
+        assert "due today</span>" in row
+        assert "due soon" not in row
+
+
 def test_the_worklist_search_finds_a_patient_by_mrn(signed_in: SignedIn) -> None:
     text = signed_in(Role.NURSE).get("/?q=MRN0000033").text
     assert 'href="/patients/p33"' in text
