@@ -83,6 +83,10 @@ def test_a_result_for_an_unknown_mrn_is_found_retried_and_lands_in_the_record(
     shown = nurse.get(f"/api/lab-messages/{letter}").json()
     assert shown["code"] == "AE"
     assert NEWCOMER in shown["reason"]
+    assert shown["mrn"] == NEWCOMER  # whom it is about, without reading the segments
+    assert [(t["code"], t["system"], t["analyte"]) for t in shown["tests"]] == [
+        ("1742-6", "LN", "alt")
+    ]
     assert any(s.startswith("OBX|1|NM|1742-6") for s in shown["segments"])
 
     too_early = nurse.post(f"/api/lab-messages/{letter}/retry").json()

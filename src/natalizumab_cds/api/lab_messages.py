@@ -29,6 +29,7 @@ from natalizumab_cds.application.lab_messages import (
     UnknownDeadLetter,
 )
 from natalizumab_cds.application.security.permissions import Action, Principal
+from natalizumab_cds.interop.hl7v2.outline import outline
 
 router = APIRouter(prefix="/api/lab-messages", tags=["hl7"])
 RESOLVE = require(Action.RESOLVE_LAB_MESSAGES)
@@ -44,6 +45,13 @@ def lab_messages(request: Request, principal: Annotated[Principal, RESOLVE]) -> 
 FeedDep = Annotated[LabFeed, Depends(lab_messages)]
 
 
+class LabTestOut(BaseModel):
+    code: str = Field(description="OBX-3 code as sent (the LOINC coding when it has one)")
+    system: str = Field(description="Its coding system as sent, e.g. LN")
+    text: str = Field(description="The laboratory's name for the test")
+    analyte: str | None = Field(description="The analyte the feed files it as; null if none")
+
+
 class LabMessageOut(BaseModel):
     id: int
     received_at: datetime
@@ -54,9 +62,12 @@ class LabMessageOut(BaseModel):
     attempts: int
     status: str = Field(description="open, resolved or discarded")
     resolution: str
+    mrn: str = Field(description="PID-3 (the MR repetition, else the first); '' if unreadable")
+    tests: list[LabTestOut] = Field(description="The OBX tests, in order, as far as readable")
 
     @classmethod
     def of(cls, letter: DeadLetter) -> LabMessageOut:
+        seen = outline(letter.raw)
         return cls(
             id=letter.id,
             received_at=letter.received_at,
@@ -67,6 +78,16 @@ class LabMessageOut(BaseModel):
             attempts=letter.attempts,
             status=letter.status,
             resolution=letter.resolution,
+            mrn=seen.mrn,
+            tests=[
+                LabTestOut(
+                    code=t.code,
+                    system=t.system,
+                    text=t.text,
+                    analyte=t.analyte.value if t.analyte else None,
+                )
+                for t in seen.tests
+            ],
         )
 
 
