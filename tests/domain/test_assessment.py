@@ -201,6 +201,20 @@ def test_a_newer_pregnancy_status_fires_the_rule_again_after_an_override() -> No
     finding = the_finding(assess_at(renewed), PREGNANCY)
     assert finding.effect is Effect.HOLD
     assert finding.overridden is False
+    assert finding.summary.endswith(
+        f". The override by {override.author} on {override.at.date().isoformat()} "
+        "no longer applies: the data above is newer"
+    )
+
+
+def test_an_applied_override_is_not_called_lapsed() -> None:
+    pregnant = a_status(StatusKind.PREGNANCY, "pregnant", day(30))
+    record = with_facts(
+        a_well_monitored_record(), statuses=[pregnant], overrides=[an_override(PREGNANCY, day(20))]
+    )
+    assert (
+        "no longer applies" not in the_finding(assess_at(a_timeline(**record)), PREGNANCY).summary
+    )
 
 
 def test_the_newest_of_several_overrides_is_the_one_shown() -> None:

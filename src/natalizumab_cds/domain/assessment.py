@@ -96,7 +96,7 @@ def apply_overrides(findings: list[Finding], overrides: Iterable[Override]) -> l
             if finding.rule in OVERRIDABLE and (finding.data_at is None or o.at >= finding.data_at)
         ]
         if not candidates or finding.effect.rank <= Effect.CAUTION.rank:
-            result.append(finding)
+            result.append(_with_lapsed_override(finding, by_rule.get(finding.rule, ())))
             continue
         latest = max(candidates, key=lambda o: (o.at, o.id))  # a tie never depends on order
         result.append(
@@ -110,6 +110,20 @@ def apply_overrides(findings: list[Finding], overrides: Iterable[Override]) -> l
             )
         )
     return result
+
+
+def _with_lapsed_override(finding: Finding, overrides: Iterable[Override]) -> Finding:
+    """Say so when a clinician's override of this rule no longer applies: data newer
+    than the override fired the rule again (e.g. "pregnant" recorded since)."""
+    older = [o for o in overrides if finding.data_at is not None and o.at < finding.data_at]
+    if finding.rule not in OVERRIDABLE or not older:
+        return finding
+    last = max(older, key=lambda o: (o.at, o.id))
+    return replace(
+        finding,
+        summary=f"{finding.summary}. The override by {last.author} on "
+        f"{last.at.date().isoformat()} no longer applies: the data above is newer",
+    )
 
 
 def next_infusion_moment(assessment: Assessment, tz: tzinfo) -> datetime | None:
