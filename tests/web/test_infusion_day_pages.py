@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -11,6 +13,7 @@ from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.security.permissions import Role, operator
 from natalizumab_cds.application.security.ports import AuditQuery
 from natalizumab_cds.application.security.service import Security
+from natalizumab_cds.web.visit_refusals import in_clinic_time
 from tests.clinic_db import NOW
 from tests.security.in_process import InProcessClient
 from tests.web.conftest import PASSWORD, USERS, SignedIn, page_csrf
@@ -111,7 +114,12 @@ def test_screening_has_no_default_answers_and_refuses_a_missing_one(
     del partial["pregnant"]
     answer = _post(nurse, f"{visit}/screening", visit, **partial)
     assert answer.status_code == 422
-    assert "pregnant: answer yes or no" in answer.text
+    assert "Pregnant? Answer yes or no" in answer.text  # the question, as the form asks it
+    unanswered = re.findall(r'<input type="radio" name="pregnant"[^>]*>', answer.text)
+    assert len(unanswered) == 2
+    assert all('aria-describedby="screening-pregnant-error"' in tag for tag in unanswered)
+    assert 'aria-invalid="true"' not in _tag(answer.text, "new_medicines_detail")
+    assert 'value="no" required checked' in answer.text  # the answers given are kept
     assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
 
 
@@ -427,3 +435,194 @@ def test_the_acknowledge_box_appears_only_for_a_caution(
     assert 'name="acknowledge"' in caution
     for visit in (routine, elderly):
         assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+# -- refusals in words, under the field they concern ---------------------------------
+
+#: A moment as code writes it: ISO 8601 (``2026-11-24T23:00``), an offset, microseconds.
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|[+-]\d{2}:\d{2}\b|\d{2}:\d{2}:\d{2}")
+
+
+def _box(page: str, step: str) -> str:
+    """The refusal beside the ``step`` form, as text with its markup."""
+    part = page[page.index(f'id="refusal-{step}"') :]
+    return html.unescape(part[: part.index("</div>")])
+
+
+def _tag(page: str, element_id: str) -> str:
+    """The opening tag of the element with ``element_id``."""
+    found = re.search(rf'<[a-z]+ [^>]*id="{element_id}"[^>]*>', page)
+    assert found is not None, element_id
+    return found.group(0)
+
+
+def _marked(page: str, element_id: str, message_id: str) -> str:
+    """Assert the field is marked invalid and described by its message; the message."""
+    tag = _tag(page, element_id)
+    assert 'aria-invalid="true"' in tag
+    assert f'aria-describedby="{message_id}' in tag
+    message = re.search(rf'<p class="field-error" id="{message_id}">(.*?)</p>', page, re.S)
+    assert message is not None, message_id
+    # the message is under the field: after its tag, before the next field or the form's end
+    assert page.index(tag) < message.start()
+    after = page[page.index(tag) : message.start()]
+    assert 'class="field"' not in after
+    assert "</form>" not in after
+    return message.group(1)
+
+
+def _in_words(text: str) -> None:
+    """No code in a message: no dotted field name, no ISO moment, no microseconds."""
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|\b[a-z_]+\.[a-z_]+:", text), text
+    assert not ISO_MOMENT.search(text), text
+
+
+def test_a_future_dilution_is_refused_under_diluted_at_in_clinic_time(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, pharmacist = signed_in(Role.NURSE), signed_in(Role.PHARMACIST)
+    visit = _open(nurse, own_patient(web_clinic, 940))
+    bag = {
+        "vial_lot": "NTZ24A117",
+        "vial_expiry": "2027-06-30",
+        "dose_mg": "300",
+        "diluent": "0.9% sodium chloride",
+        "volume_ml": "100",
+        "diluted_at": local_input(NOW + timedelta(hours=14)),  # 23:00, a slip of the hour
+        "checked_by": USERS[Role.NURSE],
+        "checker_password": PASSWORD,
+        "location": "refrigerator",
+    }
+    with clock_at(web_clinic) as clock:
+        clock.moment = NOW + timedelta(seconds=17, microseconds=79708)
+        refused = _post(pharmacist, f"{visit}/preparation", visit, **bag)
+    assert refused.status_code == 422
+    page = refused.text
+    box = _box(page, "preparation")
+    assert "Diluted at: 2026-11-24 23:00 is in the future (now is 2026-11-24 09:00)" in box
+    _in_words(box)
+    message = _marked(page, "diluted_at", "preparation-diluted_at-error")
+    assert "2026-11-24 23:00 is in the future" in message
+    _in_words(message)
+    assert 'aria-invalid="true"' not in _tag(page, "vial_lot")  # only the field concerned
+    assert 'value="NTZ24A117"' in _tag(page, "vial_lot")  # what was typed is kept
+    assert f'value="{bag["diluted_at"]}"' in _tag(page, "diluted_at")
+    assert 'value="refrigerator" checked' in page
+    assert PASSWORD not in page  # but never the password
+    assert "PREPARED" not in page  # nothing recorded
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def test_a_pump_rate_refused_names_and_marks_the_pump_rate_field(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, visit = _prepared(signed_in, own_patient(web_clinic, 941))
+    negative = _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="-5")
+    assert negative.status_code == 422
+    box = _box(negative.text, "start")
+    assert "Pump rate (mL/h): must be positive" in box
+    _in_words(box)
+    _marked(negative.text, "rate_ml_per_hour", "start-rate_ml_per_hour-error")
+    assert 'value="-5"' in _tag(negative.text, "rate_ml_per_hour")
+
+    too_fast = _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="150")
+    assert too_fast.status_code == 422
+    assert "(administration.too-fast)" in _box(too_fast.text, "start")  # the rule stays
+    message = _marked(too_fast.text, "rate_ml_per_hour", "start-rate_ml_per_hour-error")
+    assert "150 mL/h runs 100 mL in under 60 minutes" in message
+    assert "administration.too-fast" in message
+
+    no_pump = _post(nurse, f"{visit}/start", visit)
+    assert "Pump rate (mL/h): give the rate (mL/h) or the planned duration" in no_pump.text
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def test_a_reaction_and_a_discharge_refused_name_their_fields_and_times_in_words(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, visit = _prepared(signed_in, own_patient(web_clinic, 942))
+    form = f"{visit}/reaction"
+    with clock_at(web_clinic) as clock:
+        assert _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="100").status_code == 303
+        other = _post(
+            nurse, form, form, symptoms="other", severity="mild", treatment="antihistamine"
+        )
+        assert other.status_code == 422
+        box = _box(other.text, "reaction")
+        assert "Description: describe the reaction when a symptom is 'other'" in box
+        _in_words(box)
+        _marked(other.text, "description", "reaction-description-error")
+        assert ">antihistamine</textarea>" in other.text
+
+        pass_time(clock, NOW + timedelta(minutes=60, seconds=8), lambda: nurse.get(visit))
+        assert _post(nurse, f"{visit}/end", visit).status_code == 303
+        early = _post(nurse, f"{visit}/discharge", visit)
+        assert early.status_code == 422
+        box = _box(early.text, "discharge")
+        assert "(observation.incomplete)" in box
+        assert "60 minutes of observation remain (until 2026-11-24 11:00)" in box
+        _in_words(box)
+        assert 'aria-invalid="true"' not in _tag(early.text, "discharge-at")  # left blank: now
+        future = _post(nurse, f"{visit}/discharge", visit, at="2026-11-24T23:00")
+        box = _box(future.text, "discharge")
+        assert "Discharged at: 2026-11-24 23:00 is in the future" in box
+        _in_words(box)
+        _marked(future.text, "discharge-at", "discharge-at-error")
+        assert 'value="2026-11-24T23:00"' in _tag(future.text, "discharge-at")
+
+
+def _stale_post(client: InProcessClient, path: str, page: str, version: str, **fields: str) -> str:
+    data = {"csrf_token": page_csrf(client, page), "version": version, **fields}
+    answer = client.post(path, data=data)
+    assert answer.status_code == 409, answer.text
+    return answer.text
+
+
+def test_a_visit_changed_meanwhile_keeps_the_cancel_reason_and_says_what_changed(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse, physician = signed_in(Role.NURSE), signed_in(Role.PHYSICIAN)
+    visit = _open(nurse, own_patient(web_clinic, 943))
+    assert _post(nurse, f"{visit}/screening", visit, **NO).status_code == 303
+    seen = re.search(r'name="version" value="(\d+)"', nurse.get(visit).text)
+    assert seen is not None
+    assert _post(physician, f"{visit}/clearance", visit).status_code == 303  # meanwhile
+
+    reason = "feels feverish, back next week"
+    page = _stale_post(nurse, f"{visit}/cancel", visit, seen.group(1), reason=reason)
+    box = _box(page, "cancel")
+    assert "Changed by someone else" in box
+    assert "your cancellation was not recorded" in box
+    assert "someone else changed this visit after you opened it (version 2)" in box
+    assert "It is now at version 3, CLEARED" in box
+    physician_name = USERS[Role.PHYSICIAN]
+    assert f"the patient was cleared (proceed) at 2026-11-24 09:00 by {physician_name}" in box
+    _in_words(box)
+    assert f'value="{reason}"' in _tag(page, "cancel-reason")  # kept, to send again
+    assert "CLEARED" in nurse.get(visit).text  # and nothing was cancelled
+
+
+def test_a_form_gone_after_a_change_meanwhile_lists_what_was_typed(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    visit = _open(nurse, own_patient(web_clinic, 944))
+    seen = re.search(r'name="version" value="(\d+)"', nurse.get(visit).text)
+    assert seen is not None
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+    page = _stale_post(nurse, f"{visit}/cancel", visit, seen.group(1), reason="second thoughts")
+    assert 'action="' + visit + '/cancel"' not in page  # a cancelled visit has no cancel form
+    box = _box(page, "cancel")
+    assert "the latest step: the visit was cancelled (“test over”)" in box
+    assert "What you typed, not recorded" in box
+    assert "<dt>Reason</dt><dd>second thoughts</dd>" in box
+
+
+def test_moments_in_refusals_are_written_in_the_clinics_zone_to_the_minute() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    said = in_clinic_time(
+        "at: 2026-11-25 23:00 UTC is in the future (now is 2026-11-25T04:50:17.079708+00:00)",
+        paris,
+    )
+    assert said == "at: 2026-11-26 00:00 is in the future (now is 2026-11-25 05:50)"

@@ -61,6 +61,7 @@ from natalizumab_cds.domain.infusion_events import (
     InfusionStart,
     Reaction,
     Screening,
+    stamp,
 )
 from natalizumab_cds.domain.infusion_rules import WORKFLOW_OUT_OF_ORDER
 from natalizumab_cds.domain.infusion_visit import Visit, VisitState
@@ -90,7 +91,7 @@ class InfusionDay:
                         raise WorkflowRefused(
                             WORKFLOW_OUT_OF_ORDER.id,
                             f"visit {other.visit.id} of this patient is still "
-                            f"{other.visit.state} (opened {other.visit.opened_at.isoformat()}); "
+                            f"{other.visit.state} (opened {stamp(other.visit.opened_at)}); "
                             "finish or cancel it before opening another",
                         )
                 at = self._context.now()
@@ -200,17 +201,18 @@ class InfusionDay:
 
     def prepare(self, visit_id: str, bag: Bag, expected_version: int | None = None) -> VisitView:
         def step(s: StepScope) -> Visit:
+            diluted_at = s.moment(bag.diluted_at, "diluted_at")  # a future one: a slip
             preparation = Preparation(
                 vial_lot=bag.vial_lot,
                 vial_expiry=bag.vial_expiry,
                 dose_mg=bag.dose_mg,
                 diluent=bag.diluent,
                 volume_ml=bag.volume_ml,
-                diluted_at=bag.diluted_at,
-                storage=(StorageMove(bag.diluted_at, bag.location),),
+                diluted_at=diluted_at,
+                storage=(StorageMove(diluted_at, bag.location),),
                 prepared_by=bag.prepared_by,
                 checked_by=bag.checked_by,
-                checked_at=s.moment(bag.checked_at),
+                checked_at=s.moment(bag.checked_at, "checked_at"),
                 frozen=bag.frozen,
                 shaken=bag.shaken,
             )

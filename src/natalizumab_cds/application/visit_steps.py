@@ -34,7 +34,7 @@ from natalizumab_cds.application.visits import UnknownVisit, VisitConflict
 from natalizumab_cds.domain.assessment import Assessment
 from natalizumab_cds.domain.errors import InvalidInput, WorkflowRefused
 from natalizumab_cds.domain.findings import Decision, Effect, Finding
-from natalizumab_cds.domain.infusion_events import Acknowledgement
+from natalizumab_cds.domain.infusion_events import Acknowledgement, stamp
 from natalizumab_cds.domain.infusion_rules import ADMINISTRATION_REQUIRES_CLEARANCE
 from natalizumab_cds.domain.infusion_visit import Visit
 
@@ -77,16 +77,16 @@ class StepScope:
             self._assessment = self.context.assess(self.context.timeline(record), self.at)
         return self._assessment
 
-    def moment(self, at: datetime | None) -> datetime:
-        """``at`` when the step is documented after the fact (never in the future), else now."""
+    def moment(self, at: datetime | None, what: str = "at") -> datetime:
+        """``at`` when the step is documented after the fact (never in the future), else now.
+
+        ``what`` names the field in a refusal (``diluted_at``: the bag's dilution)."""
         if at is None:
             return self.at
         if at.tzinfo is None or at.utcoffset() is None:
-            raise InvalidInput(f"at: {at.isoformat()} has no time zone")
+            raise InvalidInput(f"{what}: {at.isoformat()} has no time zone")
         if at > self.at:
-            raise InvalidInput(
-                f"at: {at.isoformat()} is in the future (now is {self.at.isoformat()})"
-            )
+            raise InvalidInput(f"{what}: {stamp(at)} is in the future (now is {stamp(self.at)})")
         return at
 
 

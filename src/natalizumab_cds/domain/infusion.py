@@ -48,6 +48,7 @@ from natalizumab_cds.domain.infusion_events import (
     Reaction,
     Screening,
     in_words,
+    stamp,
     withdrawals,
 )
 from natalizumab_cds.domain.infusion_rules import (
@@ -167,7 +168,7 @@ def move_preparation(visit: Visit, move: StorageMove, protocol: Protocol) -> Vis
         _out_of_order("no preparation is recorded for this visit")
     last = visit.preparation.storage[-1].at
     if move.at <= last:
-        _out_of_order(f"the move at {move.at.isoformat()} is not after the last one ({last})")
+        _out_of_order(f"the move at {stamp(move.at)} is not after the last one ({stamp(last)})")
     return replace(visit, preparation=visit.preparation.with_move(move))
 
 
@@ -246,12 +247,13 @@ def discharge(visit: Visit, leaving: Discharge, protocol: Protocol) -> Visit:
     _require_in_order(visit, leaving.at, "the discharge")
     if state is VisitState.OBSERVING:
         remaining = observation_remaining(visit, leaving.at, protocol)
-        if remaining:
+        ends = observation_ends_at(visit, protocol)
+        if remaining and ends is not None:
             minutes = math.ceil(remaining.total_seconds() / 60)
             raise WorkflowRefused(
                 OBSERVATION_INCOMPLETE.id,
                 f"{minutes} minute{'s' if minutes != 1 else ''} of observation remain "
-                f"(until {observation_ends_at(visit, protocol)})",
+                f"(until {stamp(ends)})",
             )
     return replace(visit, discharge=leaving)
 
@@ -328,8 +330,8 @@ def _require_before_infusion(visit: Visit, what: str) -> None:
 def _require_in_order(visit: Visit, at: datetime, what: str) -> None:
     if at < visit.last_moment:
         _out_of_order(
-            f"{what} is dated {at.isoformat()}, before the last recorded step "
-            f"({visit.last_moment.isoformat()})"
+            f"{what} is dated {stamp(at)}, before the last recorded step "
+            f"({stamp(visit.last_moment)})"
         )
 
 

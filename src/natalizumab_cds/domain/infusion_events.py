@@ -9,7 +9,7 @@ Whether a well-formed step is *allowed* is the workflow's question
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from natalizumab_cds.domain.errors import InvalidInput
@@ -27,6 +27,15 @@ def require_aware(what: str, moment: datetime) -> None:
 def require_text(what: str, value: str) -> None:
     if not value.strip():
         raise InvalidInput(f"{what}: must not be blank")
+
+
+def stamp(moment: datetime) -> str:
+    """``2026-11-24 10:46 UTC``: a moment in a reason, to the minute, in UTC.
+
+    Reasons go to the API, the terminal and the pages alike; seconds and
+    microseconds mean nothing at the chair, and the pages rewrite this form
+    into the clinic's zone."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def in_words(duration: timedelta) -> str:
@@ -260,8 +269,10 @@ class Reaction:
         require_text("reaction.treatment", self.treatment)
         if not self.symptoms:
             raise InvalidInput("reaction.symptoms: name at least one symptom")
-        if Symptom.OTHER in self.symptoms:
-            require_text("reaction.description", self.description)
+        if Symptom.OTHER in self.symptoms and not self.description.strip():
+            raise InvalidInput(
+                "reaction.description: describe the reaction when a symptom is 'other'"
+            )
 
     @property
     def summary(self) -> str:

@@ -30,7 +30,12 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from natalizumab_cds.domain.errors import InvalidInput, WorkflowRefused
-from natalizumab_cds.domain.infusion_events import in_words, require_aware, require_text
+from natalizumab_cds.domain.infusion_events import (
+    in_words,
+    require_aware,
+    require_text,
+    stamp,
+)
 from natalizumab_cds.domain.infusion_rules import (
     PREPARATION_DILUENT,
     PREPARATION_DOSE,
@@ -115,8 +120,8 @@ class Preparation:
         for before, after in zip(self.storage, self.storage[1:], strict=False):
             if after.at <= before.at:
                 raise InvalidInput(
-                    f"preparation.storage: the move at {after.at.isoformat()} is not after "
-                    f"the one at {before.at.isoformat()}"
+                    f"preparation.storage: the move at {stamp(after.at)} is not after "
+                    f"the one at {stamp(before.at)}"
                 )
 
     def with_move(self, move: StorageMove) -> Preparation:

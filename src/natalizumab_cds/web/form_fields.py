@@ -1,7 +1,9 @@
 """Reading the infusion-day forms: each field to a value, or ``InvalidInput`` naming it.
 
 Nothing is defaulted that the clinician must answer: a yes/no question left
-unanswered is refused, never read as "no".
+unanswered is refused, never read as "no". A message starts with the field's
+form name (``rate_ml_per_hour: …``); the page shows it under that field, by
+its label (``visit_refusals.py``).
 """
 
 from __future__ import annotations
@@ -17,22 +19,18 @@ from natalizumab_cds.domain.errors import InvalidInput
 E = TypeVar("E", bound=StrEnum)
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ")
-
-
 def text(form: FormData, name: str, required: bool = True) -> str:
     value = form.get(name)
     value = value.strip() if isinstance(value, str) else ""
     if required and not value:
-        raise InvalidInput(f"{_label(name)}: required")
+        raise InvalidInput(f"{name}: required")
     return value
 
 
 def yes_no(form: FormData, name: str) -> bool:
     value = form.get(name)
     if value not in ("yes", "no"):
-        raise InvalidInput(f"{_label(name)}: answer yes or no")
+        raise InvalidInput(f"{name}: answer yes or no")
     return value == "yes"
 
 
@@ -43,7 +41,7 @@ def number(form: FormData, name: str, required: bool = True) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise InvalidInput(f"{_label(name)}: {value!r} is not a number") from None
+        raise InvalidInput(f"{name}: {value!r} is not a number") from None
 
 
 def moment(form: FormData, name: str, tz: tzinfo, required: bool = False) -> datetime | None:
@@ -54,7 +52,7 @@ def moment(form: FormData, name: str, tz: tzinfo, required: bool = False) -> dat
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{_label(name)}: {value!r} is not a date and time") from None
+        raise InvalidInput(f"{name}: {value!r} is not a date and time") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
@@ -68,4 +66,4 @@ def choice(kind: type[E], value: str, name: str) -> E:
         return kind(value)
     except ValueError:
         allowed = ", ".join(k.value for k in kind)
-        raise InvalidInput(f"{_label(name)}: {value!r} is not one of {allowed}") from None
+        raise InvalidInput(f"{name}: {value!r} is not one of {allowed}") from None

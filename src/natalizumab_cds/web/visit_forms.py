@@ -1,11 +1,13 @@
 """The infusion-day forms: each posts one step and calls the infusion-day use case.
 
 Success redirects to the visit (303, so a reload never records twice). A
-refusal re-renders the visit with the refusal beside the form it came from:
-a workflow rule's id and reason (plus the findings when the assessment
-refused), a visit changed by someone else, or input that could not be read.
-Times typed into the forms are in the clinic's zone; left blank they mean now.
-Who takes a step is the signed-in person, as in the REST API.
+refusal re-renders the visit with the refusal beside the form it came from,
+in words (``visit_refusals.py``): a workflow rule's id and reason (plus the
+findings when the assessment refused), a visit changed by someone else, or
+input that could not be read; the field it concerns is marked, and what was
+typed is kept (never a password). Times typed into the forms are in the
+clinic's zone; left blank they mean now. Who takes a step is the signed-in
+person, as in the REST API.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.errors import UnknownPatient
 from natalizumab_cds.application.security.errors import CoSignRefused
 from natalizumab_cds.application.security.permissions import Action, Principal
-from natalizumab_cds.application.visit_steps import AssessmentRefused
 from natalizumab_cds.application.visit_view import Step, VisitView
 from natalizumab_cds.application.visits import (
     Bag,
@@ -41,12 +42,8 @@ from natalizumab_cds.domain.infusion_events import ReactionSeverity, Symptom
 from natalizumab_cds.domain.preparation import Storage
 from natalizumab_cds.web.form_fields import choice, moment, number, text, version, yes_no
 from natalizumab_cds.web.pages import PageRefused, PageRequirement, page_requires
-from natalizumab_cds.web.visit_page import (
-    STEP_ACTIONS,
-    Refusal,
-    infusion_day_page,
-    visit_page,
-)
+from natalizumab_cds.web.visit_page import STEP_ACTIONS, infusion_day_page, visit_page
+from natalizumab_cds.web.visit_refusals import refusal_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,17 +60,6 @@ async def _clearer(request: Request) -> Principal:
 
 
 # -- running a step ------------------------------------------------------------------
-
-
-def _refusal(step: Step, error: Exception) -> Refusal:
-    if isinstance(error, AssessmentRefused):
-        findings = tuple((f.rule, f.effect.value, f.summary) for f in error.findings)
-        return Refusal(step, "Refused", error.reason, error.rule, findings)
-    if isinstance(error, WorkflowRefused):
-        return Refusal(step, "Refused", error.reason, error.rule)
-    if isinstance(error, VisitConflict):
-        return Refusal(step, "Changed by someone else", str(error))
-    return Refusal(step, "Please check the form", str(error))
 
 
 async def run_step(
@@ -93,14 +79,16 @@ async def run_step(
     except (WorkflowRefused, VisitConflict, InvalidInput) as error:
         # shown again in the form, but never a password (the bag's co-signature)
         values = {key: form.getlist(key) for key in form if not key.endswith("password")}
+        conflict = isinstance(error, VisitConflict)
+        now = clinic.infusion_day.show(visit_id) if conflict else None  # what changed
         return visit_page(
             request,
             clinic,
             principal,
             visit_id,
-            refusal=_refusal(step, error),
+            refusal=refusal_of(step, error, form, clinic.context.tz, now),
             form=values,
-            status=409 if isinstance(error, VisitConflict) else 422,
+            status=409 if conflict else 422,
             template="reaction.html" if step is Step.REACTION else "visit.html",
         )
     target = f"/visits/{quote(visit_id)}" + (f"#{anchor}" if anchor else "")
@@ -119,7 +107,7 @@ async def open_visit(request: Request, clinic: ClinicDep, principal: Clinician) 
     try:
         view = clinic.infusion_day.open(_patient_id(clinic, typed))
     except (WorkflowRefused, UnknownPatient, InvalidInput) as error:
-        refusal = _refusal(Step.SCREENING, error)
+        refusal = refusal_of(Step.SCREENING, error, form, clinic.context.tz)
         return infusion_day_page(
             request, clinic, principal, patient_id=typed, refusal=refusal, status=422
         )
@@ -197,8 +185,8 @@ async def preparation(
         try:
             expiry = date.fromisoformat(text(form, "vial_expiry"))
         except ValueError:
-            raise InvalidInput("vial expiry: not a date") from None
-        if isinstance(checker, CoSignRefused):
+            raise InvalidInput("vial_expiry: not a date (YYYY-MM-DD)") from None
+        if isinstance(checker, InvalidInput):
             raise checker
         bag = Bag(
             vial_lot=text(form, "vial_lot"),
@@ -218,16 +206,14 @@ async def preparation(
     return await run_step(request, clinic, principal, visit_id, Step.PREPARATION, work)
 
 
-async def _bag_checker(
-    request: Request, form: FormData, visit_id: str
-) -> Principal | CoSignRefused:
+async def _bag_checker(request: Request, form: FormData, visit_id: str) -> Principal | InvalidInput:
     """The second person's co-signature (argon2 work: off the event loop), or why not."""
     username = form.get("checked_by")
     password = form.get("checker_password")
     if not isinstance(username, str) or not username.strip():
         return CoSignRefused("say who checked the bag")
     if not isinstance(password, str) or not password:
-        return CoSignRefused(f"{username.strip()} must type their own password")
+        return InvalidInput(f"checker_password: {username.strip()} must type their own password")
     try:
         return await run_in_threadpool(bag_checker, request, username, password, visit_id)
     except CoSignRefused as refused:
@@ -265,7 +251,7 @@ async def start(
             found_shaken=form.get("found_shaken") == "yes",
         )
         if pump.rate_ml_per_hour is None and pump.planned_duration is None:
-            raise InvalidInput("rate or duration: give the pump rate (mL/h) or the duration")
+            raise InvalidInput("rate_ml_per_hour: give the rate (mL/h) or the planned duration")
         return clinic.infusion_day.start(visit_id, principal.username, pump, version(form))
 
     return await run_step(request, clinic, principal, visit_id, Step.START, work, "observation")

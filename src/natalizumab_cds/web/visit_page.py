@@ -64,13 +64,31 @@ WAITING_FOR: dict[Step, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """What went wrong with one step, shown next to that step's form."""
+    """What went wrong with one step, shown next to that step's form (``visit_refusals.py``).
+
+    ``reason`` is in words, its moments in the clinic's zone. When it concerns one
+    field, ``field`` is that field's form name (the page marks it and puts the
+    reason under it) and ``label`` the field as the form labels it. ``kept`` is
+    what was typed, (label, value), listed when the step's form is no longer shown.
+    """
 
     step: str
     title: str
     reason: str
     rule: str = ""
     findings: tuple[tuple[str, str, str], ...] = ()  # (rule, effect, summary)
+    field: str = ""
+    label: str = ""
+    kept: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The reason, after the field's label when it concerns one field."""
+        if not self.label:
+            return self.reason
+        if self.label.endswith("?"):  # a screening question
+            return f"{self.label} {self.reason[:1].upper()}{self.reason[1:]}"
+        return f"{self.label}: {self.reason}"
 
 
 def minutes(seconds: float | None) -> int | None:

@@ -50,6 +50,8 @@ def test_discharge_a_second_early_is_refused_and_rounds_up_to_a_minute() -> None
         discharge(an_observing_visit(), leaving(END + minutes(60) - SECOND), protocol())
     assert refused.value.rule == "observation.incomplete"
     assert "1 minute of" in refused.value.reason
+    # the end of observation to the minute, in UTC, said so (no seconds, no offset)
+    assert refused.value.reason.endswith(f"(until {END + minutes(60):%Y-%m-%d %H:%M} UTC)")
 
 
 def test_discharge_right_after_the_end_says_the_whole_hour_remains() -> None:
