@@ -69,6 +69,8 @@ def test_a_visit_runs_from_screening_to_discharge_through_the_forms(
     assert "PREPARED" in page
     assert "Bag usable until" in page
     assert "2026-11-24 16:50" in page
+    assert "7 h 50 min at room temperature left" in page  # 8 h from dilution, 10 min ago
+    assert "kept: room temperature from" in page
     with clock_at(web_clinic) as clock:
         too_fast = _post(nurse, f"{visit}/start", visit, rate_ml_per_hour="150")
         assert too_fast.status_code == 422
@@ -435,6 +437,19 @@ def test_the_acknowledge_box_appears_only_for_a_caution(
     assert 'name="acknowledge"' in caution
     for visit in (routine, elderly):
         assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
+
+
+def test_a_warning_at_clearance_is_not_read_as_none(
+    signed_in: SignedIn, web_clinic: Clinic
+) -> None:
+    """MRI activity at clearance: a warning that does not stop the infusion, said so."""
+    nurse = signed_in(Role.NURSE)
+    visit = _open(nurse, own_patient(web_clinic, 945, "mri-activity"))
+    assert _post(nurse, f"{visit}/screening", visit, **NO).status_code == 303
+    page = nurse.get(visit).text
+    assert "mri.activity</span> (warning, does not stop the infusion)" in page
+    assert "(none)" not in page
+    assert _post(nurse, f"{visit}/cancel", visit, reason="test over").status_code == 303
 
 
 # -- refusals in words, under the field they concern ---------------------------------
