@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -40,22 +40,27 @@ def _open(nurse: InProcessClient, patient: str) -> str:
     return str(answer.headers["location"])
 
 
-def _prepared(signed_in: SignedIn, patient: str) -> tuple[InProcessClient, str]:
-    nurse, pharmacist = signed_in(Role.NURSE), signed_in(Role.PHARMACIST)
-    visit = _open(nurse, patient)
-    assert _post(nurse, f"{visit}/screening", visit, **NO).status_code == 303
-    assert _post(nurse, f"{visit}/clearance", visit).status_code == 303
-    bag = {
+def _a_bag(diluted_at: datetime, location: str) -> dict[str, str]:
+    """The preparation form as a pharmacist fills it, checked by the web nurse."""
+    return {
         "vial_lot": "NTZ24A117",
         "vial_expiry": "2027-06-30",
         "dose_mg": "300",
         "diluent": "0.9% sodium chloride",
         "volume_ml": "100",
-        "diluted_at": local_input(NOW - timedelta(minutes=10)),
+        "diluted_at": local_input(diluted_at),
         "checked_by": USERS[Role.NURSE],
         "checker_password": PASSWORD,
-        "location": "room-temperature",
+        "location": location,
     }
+
+
+def _prepared(signed_in: SignedIn, patient: str) -> tuple[InProcessClient, str]:
+    nurse, pharmacist = signed_in(Role.NURSE), signed_in(Role.PHARMACIST)
+    visit = _open(nurse, patient)
+    assert _post(nurse, f"{visit}/screening", visit, **NO).status_code == 303
+    assert _post(nurse, f"{visit}/clearance", visit).status_code == 303
+    bag = _a_bag(NOW - timedelta(minutes=10), "room-temperature")
     answer = _post(pharmacist, f"{visit}/preparation", visit, **bag)
     assert answer.status_code == 303, answer.text
     return nurse, visit
@@ -497,17 +502,7 @@ def test_a_future_dilution_is_refused_under_diluted_at_in_clinic_time(
 ) -> None:
     nurse, pharmacist = signed_in(Role.NURSE), signed_in(Role.PHARMACIST)
     visit = _open(nurse, own_patient(web_clinic, 940))
-    bag = {
-        "vial_lot": "NTZ24A117",
-        "vial_expiry": "2027-06-30",
-        "dose_mg": "300",
-        "diluent": "0.9% sodium chloride",
-        "volume_ml": "100",
-        "diluted_at": local_input(NOW + timedelta(hours=14)),  # 23:00, a slip of the hour
-        "checked_by": USERS[Role.NURSE],
-        "checker_password": PASSWORD,
-        "location": "refrigerator",
-    }
+    bag = _a_bag(NOW + timedelta(hours=14), "refrigerator")  # 23:00, a slip of the hour
     with clock_at(web_clinic) as clock:
         clock.moment = NOW + timedelta(seconds=17, microseconds=79708)
         refused = _post(pharmacist, f"{visit}/preparation", visit, **bag)

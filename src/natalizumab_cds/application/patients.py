@@ -64,6 +64,12 @@ class PatientQueries:
                 raise UnknownPatient(patient_id)
             return entry, uow.summaries.summary(patient_id)
 
+    def entries(self, patient_ids: Collection[str]) -> dict[str, PatientEntry]:
+        """The entries of those of ``patient_ids`` on file, read in one transaction."""
+        with self._database.reading() as uow:
+            found = {pid: uow.records.patient(pid) for pid in dict.fromkeys(patient_ids)}
+        return {pid: entry for pid, entry in found.items() if entry is not None}
+
     def timeline(
         self, patient_id: str, types: Collection[str] = (), page: int = 1, size: int = 50
     ) -> Page[StoredResource]:

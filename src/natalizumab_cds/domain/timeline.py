@@ -39,6 +39,21 @@ class Analyte(StrEnum):
     EDSS = "edss"
 
 
+#: Each analyte as a finding or a page names it in a sentence.
+ANALYTE_NAMES: dict[Analyte, str] = {
+    Analyte.ALT: "ALT",
+    Analyte.AST: "AST",
+    Analyte.NEUTROPHILS: "Neutrophils",
+    Analyte.LYMPHOCYTES: "Lymphocytes",
+    Analyte.MONOCYTES: "Monocytes",
+    Analyte.PLATELETS: "Platelets",
+    Analyte.TSH: "TSH",
+    Analyte.FREE_T4: "Free T4",
+    Analyte.NATALIZUMAB: "Serum natalizumab",
+    Analyte.EDSS: "EDSS",
+}
+
+
 class StatusKind(StrEnum):
     """Coded or yes/no observations; their ``value`` words are listed per kind."""
 

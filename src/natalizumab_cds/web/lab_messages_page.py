@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from natalizumab_cds.api.dependencies import ClinicDep
 from natalizumab_cds.api.lab_messages import LetterId, lab_messages, message_segments
 from natalizumab_cds.application.clinic import Clinic
-from natalizumab_cds.application.errors import UnknownPatient
 from natalizumab_cds.application.lab_feed import LabFeed
 from natalizumab_cds.application.lab_messages import (
     AckCode,
@@ -32,24 +31,13 @@ from natalizumab_cds.application.lab_messages import (
 )
 from natalizumab_cds.application.records import PatientEntry
 from natalizumab_cds.application.security.permissions import Action, Principal
-from natalizumab_cds.domain.timeline import Analyte
+from natalizumab_cds.domain.timeline import ANALYTE_NAMES
 from natalizumab_cds.interop.hl7v2.outline import NamedTest, outline
 from natalizumab_cds.web.pages import PageRefused, page_requires, render
 
 router = APIRouter(include_in_schema=False)
 Resolver = Annotated[Principal, page_requires(Action.RESOLVE_LAB_MESSAGES)]
 SHOWN = 200
-#: The name a test is shown by, for the analytes the feed files (results.LOINC_ANALYTES).
-TEST_NAMES: dict[Analyte, str] = {
-    Analyte.ALT: "ALT",
-    Analyte.AST: "AST",
-    Analyte.NEUTROPHILS: "Neutrophils",
-    Analyte.LYMPHOCYTES: "Lymphocytes",
-    Analyte.MONOCYTES: "Monocytes",
-    Analyte.PLATELETS: "Platelets",
-    Analyte.TSH: "TSH",
-    Analyte.FREE_T4: "Free T4",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,26 +64,16 @@ def _test(named: NamedTest) -> Test:
     system = "LOINC" if named.system.upper() == "LN" else (named.system or "no coding system")
     code = f"{system} {named.code}"
     if named.analyte is not None:
-        return Test(TEST_NAMES.get(named.analyte, named.analyte.value), code, filed=True)
+        return Test(ANALYTE_NAMES[named.analyte], code, filed=True)
     return Test(named.text or "Test not named", code, filed=False)
-
-
-def _entries(clinic: Clinic, owners: dict[str, list[str]]) -> dict[str, PatientEntry]:
-    """The entries of the patients in ``owners``; each one shown is an audited read."""
-    entries: dict[str, PatientEntry] = {}
-    for patient_id in dict.fromkeys(p for ids in owners.values() for p in ids):
-        try:
-            entries[patient_id] = clinic.patients.patient(patient_id)[0]
-        except UnknownPatient:  # gone since: the MRN alone is shown
-            continue
-    return entries
 
 
 def _rows(clinic: Clinic, feed: LabFeed, letters: list[DeadLetter]) -> list[Row]:
     """The letters as rows, each with its MRN, the patients on file with it, and its tests."""
     outlines = [outline(letter.raw) for letter in letters]
     owners = feed.patients_with_mrns({seen.mrn for seen in outlines} - {""})
-    entries = _entries(clinic, owners)
+    # each name shown is an audited read of that patient's entry; gone since: MRN alone
+    entries = clinic.patients.entries([p for ids in owners.values() for p in ids])
     return [
         Row(
             letter,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from natalizumab_cds.domain.findings import Citation, Effect, Finding, RuleSpec, Severity
 from natalizumab_cds.domain.rules.rule import Context, fire, newest, number
-from natalizumab_cds.domain.timeline import Analyte, Result
+from natalizumab_cds.domain.timeline import ANALYTE_NAMES, Analyte, Result
 
 _CBC_QUOTE = (
     "Complete blood count: Monitor the increase in lymphocytes and monocytes (a drug "
@@ -58,15 +58,6 @@ THYROID = RuleSpec(
 #: The words of a result the rule could not place in or out of its range.
 UNJUDGED = "cannot be judged"
 
-_LABEL = {
-    Analyte.NEUTROPHILS: "Neutrophils",
-    Analyte.LYMPHOCYTES: "Lymphocytes",
-    Analyte.MONOCYTES: "Monocytes",
-    Analyte.PLATELETS: "Platelets",
-    Analyte.TSH: "TSH",
-    Analyte.FREE_T4: "Free T4",
-}
-
 
 def _range_text(result: Result) -> str:
     low = number(result.low) if result.low is not None else "…"
@@ -74,11 +65,14 @@ def _range_text(result: Result) -> str:
     return f"range {low}–{high}"
 
 
+def _reading(ctx: Context, result: Result) -> str:
+    """``Neutrophils 0.9 10*9/L on 2026-10-28``."""
+    value = f"{result.comparator}{number(result.value)}"
+    return f"{ANALYTE_NAMES[result.analyte]} {value} {result.unit} on {ctx.day_of(result.at)}"
+
+
 def _describe(ctx: Context, result: Result, verdict: str) -> str:
-    return (
-        f"{_LABEL[result.analyte]} {result.comparator}{number(result.value)} {result.unit} on "
-        f"{ctx.day_of(result.at)} is {verdict} ({_range_text(result)})"
-    )
+    return f"{_reading(ctx, result)} is {verdict} ({_range_text(result)})"
 
 
 def side_of_range(result: Result, *, low: bool, high: bool) -> str:
@@ -123,10 +117,7 @@ def _out_of_range(
             continue
         checked_bounds = [b for b, on in ((latest.low, low), (latest.high, high)) if on]
         if all(b is None for b in checked_bounds):
-            texts.append(
-                f"{_LABEL[analyte]} {latest.comparator}{number(latest.value)} {latest.unit} on "
-                f"{ctx.day_of(latest.at)} has no reference range: {UNJUDGED}"
-            )
+            texts.append(f"{_reading(ctx, latest)} has no reference range: {UNJUDGED}")
             used.append(latest)
             continue
         side = side_of_range(latest, low=low, high=high)
