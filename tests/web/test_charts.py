@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from natalizumab_cds.domain.timeline import Analyte
 from natalizumab_cds.web.charts import (
     BOTTOM,
     HEIGHT,
@@ -25,11 +26,13 @@ from natalizumab_cds.web.charts import (
 from natalizumab_cds.web.patient_view import charts_of
 from tests.domain.builders import (
     AT,
+    a_ranged,
     a_relapse,
     a_timeline,
     a_well_monitored_record,
     an_alt,
     an_antibody,
+    an_edss,
     day,
     on,
     with_facts,
@@ -131,3 +134,16 @@ def test_charts_span_a_result_from_1800_without_failing() -> None:
     liver = charts.lines[0]
     assert liver.x_ticks[0].label == "1801"
     assert all(LEFT <= p.x <= WIDTH - RIGHT for s in liver.series for p in s.points)
+
+
+def test_chart_values_read_in_the_units_a_clinician_writes() -> None:
+    facts = with_facts(
+        a_well_monitored_record(),
+        results=[a_ranged(Analyte.NEUTROPHILS, 0.9, day(2)), an_edss(3.5, day(2))],
+    )
+    charts = {c.key: c for c in charts_of(a_timeline(**facts), AT, 40.0).lines}
+    neutrophils = {p.value: p.text for s in charts["neutrophils"].series for p in s.points}
+    assert neutrophils[0.9] == "0.9 ×10⁹/L"  # not the UCUM code 10*9/L
+    assert "reference range 1.5–7 ×10⁹/L" in charts["neutrophils"].description
+    edss = {p.value: p.text for s in charts["edss"].series for p in s.points}
+    assert edss[3.5] == "3.5"  # a score: no "1" for its UCUM unit

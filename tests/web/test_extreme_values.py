@@ -184,7 +184,7 @@ def test_the_patient_page_shows_absurd_stored_values_without_failing(
     assert "1e+308 U/L" in page.text  # six significant digits at most
     assert "0" * 12 not in page.text  # never 309 digits
     assert "1e-300 U/L" in page.text
-    assert "-3 10*9/L" in page.text
+    assert "-3 ×10⁹/L" in page.text
     assert "1800-01-01" in page.text  # the old result stays listed
     assert "ALT 1e+308 U/L on 2026-11-20 is 2.5e+306 × " in page.text  # liver.elevated
     assert "above the chart's scale" in page.text
@@ -201,4 +201,5 @@ def test_the_printed_summary_shows_absurd_stored_values_in_significant_digits(
     text = render_summary_pdf(web_clinic.summaries.document(absurd), fonts=None, compress=False)
     assert b"ALT 1e+308 U/L on 2026-11-20 is 2.5e+306 x ULN" in text  # liver.elevated
     assert b"alt 1e+308 U/L" in text  # the recent results
+    assert b"neutrophils -3 x10^9/L" in text  # the unit as written, in ASCII for Helvetica
     assert b"0" * 12 not in text

@@ -53,6 +53,26 @@ ANALYTE_NAMES: dict[Analyte, str] = {
     Analyte.EDSS: "EDSS",
 }
 
+#: Canonical UCUM codes as a person reads them beside a number; a code not
+#: listed reads as written. EDSS is a score: no unit.
+UNIT_TEXT: dict[str, str] = {
+    "10*9/L": "×10⁹/L",
+    "m[IU]/L": "mIU/L",
+    "ug/mL": "µg/mL",
+    "1": "",
+}
+
+
+def unit_text(code: str) -> str:
+    """``10*9/L`` → ``×10⁹/L``: the unit as a clinician writes it."""
+    return UNIT_TEXT.get(code, code)
+
+
+def quantity_text(value: str, code: str) -> str:
+    """A number and its unit as read: ``0.9 ×10⁹/L``, ``3.5`` (a score)."""
+    unit = unit_text(code)
+    return f"{value} {unit}" if unit else value
+
 
 class StatusKind(StrEnum):
     """Coded or yes/no observations; their ``value`` words are listed per kind."""

@@ -13,7 +13,14 @@ from datetime import date, datetime, timedelta
 from natalizumab_cds.domain.assessment import Assessment
 from natalizumab_cds.domain.findings import Effect, Finding, RuleSpec
 from natalizumab_cds.domain.rule_specs import ALL_SPECS
-from natalizumab_cds.domain.timeline import Analyte, Result, StatusKind, Timeline
+from natalizumab_cds.domain.timeline import (
+    Analyte,
+    Result,
+    StatusKind,
+    Timeline,
+    quantity_text,
+    unit_text,
+)
 from natalizumab_cds.web.charts import Chart, EventChart, Reading, event_chart, line_chart
 
 ULN_MULTIPLE = 3
@@ -51,7 +58,7 @@ def finding_views(assessment: Assessment) -> list[FindingView]:
 
 
 def _readings(results: list[Result]) -> list[Reading]:
-    return [Reading(r.at, r.value, r.unit) for r in results]
+    return [Reading(r.at, r.value, unit_text(r.unit)) for r in results]
 
 
 def _window(timeline: Timeline, at: datetime) -> tuple[date, date]:
@@ -76,7 +83,7 @@ def _range(results: list[Result]) -> list[tuple[float, float, str]]:
     latest = results[-1] if results else None
     if latest is None or latest.low is None or latest.high is None:
         return []
-    text = f"reference range {latest.low:g}–{latest.high:g} {latest.unit}"
+    text = f"reference range {quantity_text(f'{latest.low:g}–{latest.high:g}', latest.unit)}"
     return [(latest.low, latest.high, text)]
 
 

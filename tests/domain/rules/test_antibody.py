@@ -212,7 +212,7 @@ def test_a_serum_natalizumab_level_just_below_1_ug_per_ml_cautions() -> None:
     assert result.decision is Decision.CAUTION
     assert finding.effect is Effect.CAUTION
     assert finding.severity is Severity.WARNING
-    assert finding.summary == "Serum natalizumab 0.99 ug/mL on 2026-11-22 is below 1 ug/mL"
+    assert finding.summary == "Serum natalizumab 0.99 µg/mL on 2026-11-22 is below 1 µg/mL"
     assert finding.evidence == (level.id,)
     assert finding.suggestions == ("Test for anti-natalizumab antibodies",)
 
@@ -236,7 +236,7 @@ def test_the_latest_low_level_is_named_when_it_follows_a_therapeutic_one() -> No
     low = a_drug_level(0.5, day(5))
     finding = the_finding(assessed_with(results=[a_drug_level(15.0, day(90)), low]), LOW_LEVEL)
     assert finding.evidence == (low.id,)
-    assert "0.5 ug/mL on 2026-11-19" in finding.summary
+    assert "0.5 µg/mL on 2026-11-19" in finding.summary
 
 
 def test_an_old_low_level_still_cautions_while_it_is_the_latest() -> None:
@@ -258,7 +258,7 @@ def test_a_low_level_dated_after_the_assessment_is_ignored() -> None:
 def test_a_drug_level_reported_as_below_1_is_low_and_shown_as_reported() -> None:
     bounded = a_drug_level(0.5, day(2), comparator="<")
     finding = the_finding(assessed_with(results=[bounded]), LOW_LEVEL)
-    assert finding.summary == "Serum natalizumab <0.5 ug/mL on 2026-11-22 is below 1 ug/mL"
+    assert finding.summary == "Serum natalizumab <0.5 µg/mL on 2026-11-22 is below 1 µg/mL"
 
 
 def test_a_drug_level_reported_above_a_value_under_1_is_not_called_below_1() -> None:

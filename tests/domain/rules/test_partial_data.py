@@ -49,7 +49,7 @@ def test_a_drug_level_reported_as_below_1_is_low() -> None:
     result = assess_at(a_timeline(**with_facts(a_well_monitored_record(), results=[level])))
     finding = result.finding("antibody.low-drug-level")
     assert finding is not None
-    assert finding.summary.startswith("Serum natalizumab <1 ug/mL on 2026-11-21")
+    assert finding.summary.startswith("Serum natalizumab <1 µg/mL on 2026-11-21")
 
 
 def test_a_drug_level_reported_as_above_1_is_not_low() -> None:

@@ -46,7 +46,7 @@ def test_cautions_when_the_latest_neutrophil_count_is_below_range() -> None:
     assert result.decision is Decision.CAUTION
     assert finding.effect is Effect.CAUTION
     assert finding.severity is Severity.WARNING
-    assert finding.summary == "Neutrophils 0.9 10*9/L on 2026-11-22 is below range (range 1.5–7)"
+    assert finding.summary == "Neutrophils 0.9 ×10⁹/L on 2026-11-22 is below range (range 1.5–7)"
     assert finding.evidence == (low.id,)
     assert finding.data_at == low.at
     assert finding.suggestions == ("Look for an infection",)
@@ -59,7 +59,7 @@ def test_cautions_when_the_latest_neutrophil_count_is_above_range() -> None:
     finding = the_finding(result, NEUTROPHILS)
     assert result.decision is Decision.CAUTION
     assert finding.effect is Effect.CAUTION
-    assert finding.summary == "Neutrophils 12.4 10*9/L on 2026-11-22 is above range (range 1.5–7)"
+    assert finding.summary == "Neutrophils 12.4 ×10⁹/L on 2026-11-22 is above range (range 1.5–7)"
     assert finding.evidence == (high.id,)
 
 
@@ -83,7 +83,7 @@ def test_a_neutrophil_count_without_a_reference_range_cannot_be_judged_and_cauti
     assert result.decision is Decision.CAUTION
     assert finding.effect is Effect.CAUTION
     assert finding.summary == (
-        "Neutrophils 4 10*9/L on 2026-11-22 has no reference range: cannot be judged"
+        "Neutrophils 4 ×10⁹/L on 2026-11-22 has no reference range: cannot be judged"
     )
     assert finding.evidence == (unranged.id,)
     assert "Record the lab's reference range, or repeat the test" in finding.suggestions
@@ -112,7 +112,7 @@ def test_only_the_newest_abnormal_neutrophil_count_is_named() -> None:
     older = a_ranged(Analyte.NEUTROPHILS, 0.5, day(10))
     newer = a_ranged(Analyte.NEUTROPHILS, 1.2, day(2))
     finding = the_finding(assessed_with(results=[older, newer]), NEUTROPHILS)
-    assert "Neutrophils 1.2 10*9/L on 2026-11-22" in finding.summary
+    assert "Neutrophils 1.2 ×10⁹/L on 2026-11-22" in finding.summary
     assert finding.evidence == (newer.id,)
 
 
@@ -162,7 +162,7 @@ def test_raised_lymphocytes_are_an_expected_drug_effect_and_do_not_change_the_de
     assert finding.effect is Effect.NONE
     assert finding.severity is Severity.INFO
     assert finding.summary == (
-        "Lymphocytes 5.2 10*9/L on 2026-11-22 is above range (range 1–4): "
+        "Lymphocytes 5.2 ×10⁹/L on 2026-11-22 is above range (range 1–4): "
         "expected drug effect, not a reason to hold"
     )
     assert finding.evidence == (raised.id,)
@@ -174,7 +174,7 @@ def test_raised_monocytes_are_noted_as_an_expected_drug_effect() -> None:
     finding = the_finding(result, LYMPHOCYTES_MONOCYTES)
     assert result.decision is Decision.PROCEED
     assert finding.severity is Severity.INFO
-    assert finding.summary.startswith("Monocytes 1.4 10*9/L on 2026-11-22 is above range")
+    assert finding.summary.startswith("Monocytes 1.4 ×10⁹/L on 2026-11-22 is above range")
     assert "expected drug effect" in finding.summary
     assert finding.evidence == (raised.id,)
 
@@ -250,7 +250,7 @@ def test_cautions_when_the_latest_platelet_count_is_below_range() -> None:
     assert result.decision is Decision.CAUTION
     assert finding.effect is Effect.CAUTION
     assert finding.severity is Severity.WARNING
-    assert finding.summary == "Platelets 120 10*9/L on 2026-11-22 is below range (range 150–400)"
+    assert finding.summary == "Platelets 120 ×10⁹/L on 2026-11-22 is below range (range 150–400)"
     assert finding.evidence == (low.id,)
     assert finding.suggestions == ("Consider thrombocytopenia",)
     assert finding.basis.startswith("US PI, 5.7 Thrombocytopenia")
@@ -278,7 +278,7 @@ def test_a_platelet_count_without_a_lower_bound_cannot_be_judged_and_cautions() 
     finding = the_finding(assessed_with(results=[unranged]), PLATELETS)
     assert finding.effect is Effect.CAUTION
     assert finding.summary == (
-        "Platelets 250 10*9/L on 2026-11-22 has no reference range: cannot be judged"
+        "Platelets 250 ×10⁹/L on 2026-11-22 has no reference range: cannot be judged"
     )
     assert finding.evidence == (unranged.id,)
 
@@ -306,8 +306,8 @@ def test_a_low_platelet_count_dated_after_the_assessment_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("analyte", "value", "expected"),
     [
-        (Analyte.TSH, 0.3, "TSH 0.3 m[IU]/L on 2026-11-22 is below range (range 0.4–4)"),
-        (Analyte.TSH, 6.5, "TSH 6.5 m[IU]/L on 2026-11-22 is above range (range 0.4–4)"),
+        (Analyte.TSH, 0.3, "TSH 0.3 mIU/L on 2026-11-22 is below range (range 0.4–4)"),
+        (Analyte.TSH, 6.5, "TSH 6.5 mIU/L on 2026-11-22 is above range (range 0.4–4)"),
         (Analyte.FREE_T4, 0.6, "Free T4 0.6 ng/dL on 2026-11-22 is below range (range 0.8–1.8)"),
         (Analyte.FREE_T4, 2.3, "Free T4 2.3 ng/dL on 2026-11-22 is above range (range 0.8–1.8)"),
     ],
@@ -332,7 +332,7 @@ def test_an_abnormal_tsh_and_free_t4_make_one_finding_naming_both() -> None:
     free_t4 = a_ranged(Analyte.FREE_T4, 0.5, day(2))
     finding = the_finding(assessed_with(results=[tsh, free_t4]), THYROID)
     assert finding.summary == (
-        "TSH 8 m[IU]/L on 2026-11-22 is above range (range 0.4–4); "
+        "TSH 8 mIU/L on 2026-11-22 is above range (range 0.4–4); "
         "Free T4 0.5 ng/dL on 2026-11-22 is below range (range 0.8–1.8)"
     )
     assert finding.evidence == (tsh.id, free_t4.id)
@@ -353,7 +353,7 @@ def test_a_tsh_without_a_reference_range_cannot_be_judged_and_cautions() -> None
     unranged = a_ranged(Analyte.TSH, 2.0, day(2), low=None, high=None)
     finding = the_finding(assessed_with(results=[unranged]), THYROID)
     assert finding.effect is Effect.CAUTION
-    assert "TSH 2 m[IU]/L on 2026-11-22 has no reference range: cannot be judged" in finding.summary
+    assert "TSH 2 mIU/L on 2026-11-22 has no reference range: cannot be judged" in finding.summary
 
 
 def test_a_newer_normal_tsh_supersedes_an_older_abnormal_one() -> None:
@@ -378,7 +378,7 @@ def test_an_old_abnormal_tsh_still_cautions_and_the_thyroid_panel_is_overdue() -
     stale = [a_ranged(Analyte.TSH, 7.0, day(300)), a_ranged(Analyte.FREE_T4, None, day(300))]
     result = assess_at(a_timeline(**{**record, "results": [*record["results"], *stale]}), AT)
     finding = the_finding(result, THYROID)
-    assert finding.summary == "TSH 7 m[IU]/L on 2026-01-28 is above range (range 0.4–4)"
+    assert finding.summary == "TSH 7 mIU/L on 2026-01-28 is above range (range 0.4–4)"
     overdue = the_finding(result, "monitoring.thyroid-overdue")
     assert "last done 2026-01-28" in overdue.summary
 
@@ -405,7 +405,7 @@ def test_a_neutrophil_count_reported_below_a_value_inside_the_range_is_not_read_
 def test_a_count_reported_as_a_bound_is_shown_with_its_comparator() -> None:
     bounded = a_ranged(Analyte.NEUTROPHILS, 0.5, day(2), comparator="<")
     finding = the_finding(assessed_with(results=[bounded]), NEUTROPHILS)
-    assert finding.summary.startswith("Neutrophils <0.5 10*9/L on 2026-11-22 is below range")
+    assert finding.summary.startswith("Neutrophils <0.5 ×10⁹/L on 2026-11-22 is below range")
 
 
 def test_a_count_reported_below_the_lower_bound_is_below_range() -> None:

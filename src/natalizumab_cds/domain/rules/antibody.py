@@ -6,7 +6,12 @@ from collections.abc import Sequence
 
 from natalizumab_cds.domain.findings import Citation, Effect, Finding, RuleSpec
 from natalizumab_cds.domain.rules.rule import Context, fire, number
-from natalizumab_cds.domain.timeline import Analyte, StatusKind, StatusObservation
+from natalizumab_cds.domain.timeline import (
+    Analyte,
+    StatusKind,
+    StatusObservation,
+    quantity_text,
+)
 
 _QUOTE = (
     "Antibody testing: Screen for anti-drug antibodies every 12 weeks; approximately 10% of "
@@ -122,8 +127,8 @@ def low_drug_level(ctx: Context) -> list[Finding]:
     return fire(
         LOW_DRUG_LEVEL,
         Effect.CAUTION,
-        f"Serum natalizumab {comparator}{number(latest.value)} {latest.unit} on "
-        f"{ctx.day_of(latest.at)} {verdict} {number(threshold)} {latest.unit}",
+        f"Serum natalizumab {quantity_text(comparator + number(latest.value), latest.unit)} "
+        f"on {ctx.day_of(latest.at)} {verdict} {quantity_text(number(threshold), latest.unit)}",
         evidence=[latest.id],
         data_at=latest.at,
         suggestions=["Test for anti-natalizumab antibodies"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from natalizumab_cds.domain.findings import Citation, Effect, Finding, RuleSpec
 from natalizumab_cds.domain.rules.rule import Context, fire, number
-from natalizumab_cds.domain.timeline import Analyte
+from natalizumab_cds.domain.timeline import Analyte, quantity_text
 
 _QUOTE = (
     "Liver function: Test ALT/AST at baseline and every 3 months; if the abnormal value "
@@ -62,8 +62,9 @@ def elevated(ctx: Context) -> list[Finding]:
         findings += fire(
             ELEVATED,
             Effect.HOLD,
-            f"{analyte.name} {number(latest.value)} {latest.unit} on {ctx.day_of(latest.at)} "
-            f"is {number(round(latest.value / uln, 1))} × {source} ({number(uln)} {latest.unit})",
+            f"{analyte.name} {quantity_text(number(latest.value), latest.unit)} on "
+            f"{ctx.day_of(latest.at)} is {number(round(latest.value / uln, 1))} × {source} "
+            f"({quantity_text(number(uln), latest.unit)})",
             evidence=[latest.id],
             data_at=latest.at,
             suggestions=[f"Repeat {analyte.name}; hold until below {number(multiple)} × ULN"],

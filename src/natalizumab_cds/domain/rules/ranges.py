@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from natalizumab_cds.domain.findings import Citation, Effect, Finding, RuleSpec, Severity
 from natalizumab_cds.domain.rules.rule import Context, fire, newest, number
-from natalizumab_cds.domain.timeline import ANALYTE_NAMES, Analyte, Result
+from natalizumab_cds.domain.timeline import ANALYTE_NAMES, Analyte, Result, quantity_text
 
 _CBC_QUOTE = (
     "Complete blood count: Monitor the increase in lymphocytes and monocytes (a drug "
@@ -66,9 +66,9 @@ def _range_text(result: Result) -> str:
 
 
 def _reading(ctx: Context, result: Result) -> str:
-    """``Neutrophils 0.9 10*9/L on 2026-10-28``."""
-    value = f"{result.comparator}{number(result.value)}"
-    return f"{ANALYTE_NAMES[result.analyte]} {value} {result.unit} on {ctx.day_of(result.at)}"
+    """``Neutrophils 0.9 ×10⁹/L on 2026-10-28``."""
+    value = quantity_text(f"{result.comparator}{number(result.value)}", result.unit)
+    return f"{ANALYTE_NAMES[result.analyte]} {value} on {ctx.day_of(result.at)}"
 
 
 def _describe(ctx: Context, result: Result, verdict: str) -> str:

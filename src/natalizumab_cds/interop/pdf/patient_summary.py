@@ -18,10 +18,11 @@ from fpdf import FPDF
 
 from natalizumab_cds.application.patient_summary import SummaryDocument
 from natalizumab_cds.domain.findings import Finding
+from natalizumab_cds.domain.timeline import quantity_text
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 ASCII = str.maketrans(
-    {"≥": ">=", "≤": "<=", "×": "x", "µ": "u", "–": "-", "—": "-", "…": "...", "≈": "~"}
+    {"≥": ">=", "≤": "<=", "×": "x", "µ": "u", "–": "-", "—": "-", "…": "...", "≈": "~", "⁹": "^9"}
 )
 
 
@@ -105,7 +106,8 @@ def render_summary_pdf(
     page.heading("Recent results")
     page.lines(
         (
-            f"{_when(r.at, tz)}  {r.analyte.value} {r.comparator}{r.value:g} {r.unit}"
+            f"{_when(r.at, tz)}  {r.analyte.value} "
+            + quantity_text(f"{r.comparator}{r.value:g}", r.unit)
             + (
                 f"  (range {r.low:g}–{r.high:g})"
                 if r.low is not None and r.high is not None
