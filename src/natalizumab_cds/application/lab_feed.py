@@ -450,8 +450,14 @@ def _rejected_ack(rejection: LabMessageRejected, letter_id: int | None) -> Ack:
     text = rejection.reason
     if letter_id is not None:
         text = f"{text} (kept as dead letter {letter_id})"
+    first, *more = rejection.ack_errors()
     return Ack(
-        rejection.code, rejection.header, text, error=rejection.ack_error(), dead_letter=letter_id
+        rejection.code,
+        rejection.header,
+        text,
+        error=first,
+        more_errors=tuple(more),
+        dead_letter=letter_id,
     )
 
 

@@ -122,6 +122,8 @@ class Ack:
     text: str
     error: AckError | None = None
     duplicate: bool = False
+    #: Further problems of the same message (one ERR segment each) after ``error``.
+    more_errors: tuple[AckError, ...] = ()
     dead_letter: int | None = None
     stored: int = 0
 
@@ -181,6 +183,7 @@ class LabMessageRejected(NtzError):
         error: ErrorCode = ErrorCode.DATA_TYPE,
         location: str = "",
         header: MessageHeader | None = None,
+        problems: tuple[AckError, ...] = (),
     ) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
@@ -188,9 +191,12 @@ class LabMessageRejected(NtzError):
         self.error = error
         self.location = location
         self.header = header
+        #: Each problem on its own when ``reason`` sums up several (one ERR each).
+        self.problems = problems
 
-    def ack_error(self) -> AckError:
-        return AckError(self.error, self.reason, self.location)
+    def ack_errors(self) -> tuple[AckError, ...]:
+        """The ERR segments: one per problem, at least one."""
+        return self.problems or (AckError(self.error, self.reason, self.location),)
 
 
 class MessageAlreadyAccepted(NtzError):

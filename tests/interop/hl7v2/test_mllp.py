@@ -128,6 +128,32 @@ def test_an_unknown_mrn_is_answered_ae_and_kept_as_a_dead_letter(listener: Liste
     assert letter.control_id == "SYN-NOBODY"
 
 
+def test_every_result_that_cannot_be_applied_is_named_in_the_ack_and_the_dead_letter(
+    listener: Listener,
+) -> None:
+    message = an_oru(
+        "SYN-TWO-BAD",
+        results=[
+            an_obx(1, units="furlongs"),
+            an_obx(2, code="1920-8"),  # a good AST between them
+            an_obx(3, code="751-8", value="lots", units="10*9/L^^UCUM", reference=""),
+        ],
+    )
+    ack = _exchange(listener, message)
+
+    assert _msa(ack) == ("AE", "SYN-TWO-BAD")
+    text = str(ack.segment("MSA")(3))
+    assert text.startswith("2 results cannot be applied: OBX 1: 1742-6 unit 'furlongs'")
+    assert "OBX 3: value 'lots' is not a number" in text
+    errors = [segment for segment in ack if str(segment(0)) == "ERR"]
+    assert [str(e(2)) for e in errors] == ["OBX^1^6", "OBX^3^5"]
+    assert [str(e(3)).split("^")[0] for e in errors] == ["103", "102"]
+    (letter,) = listener.database.state.letters.values()
+    assert "OBX 1: 1742-6 unit 'furlongs'" in letter.reason
+    assert "OBX 3: value 'lots' is not a number" in letter.reason
+    assert listener.database.state.store_calls == 0  # nothing of the message is applied
+
+
 @pytest.mark.parametrize(
     ("message", "control_id"),
     [

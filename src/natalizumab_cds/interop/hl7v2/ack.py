@@ -4,7 +4,8 @@ The ACK answers the sender: MSH-3/4 are the original MSH-5/6 and MSH-5/6 the
 original MSH-3/4; MSA-2 is the original MSH-10 (empty only when no control id
 could be read at all); MSH-11 and MSH-12 echo the original. MSA-3 carries the
 text (what was stored, what was not and why); ERR-3 the HL7 table 0357 code,
-ERR-2 the location and ERR-8 the reason. Segments end in CR; the text is
+ERR-2 the location and ERR-8 the reason, one ERR per problem when a message
+has several (each result that cannot be applied). Segments end in CR; the text is
 escaped so a reason can never break the message apart.
 """
 
@@ -52,8 +53,8 @@ def encode_ack(ack: Ack, now: datetime, control_id: str | None = None) -> str:
         escape(header.version or "2.5.1"),
     ]
     segments = ["|".join(fields), f"MSA|{ack.code}|{escape(header.control_id)}|{escape(ack.text)}"]
-    if ack.error is not None:
-        error = ack.error
+    errors = (ack.error, *ack.more_errors) if ack.error is not None else ()
+    for error in errors:
         name = ERROR_NAMES[error.code]
         segments.append(
             f"ERR||{error.location}|{error.code}^{escape(name)}^HL70357|E||||{escape(error.reason)}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from natalizumab_cds.application.lab_messages import (
     AckCode,
+    AckError,
     ErrorCode,
     LabMessageRejected,
     MessageHeader,
@@ -34,7 +35,13 @@ def rejected(
 
 
 def in_error(
-    reason: str, error: ErrorCode, location: str = "", header: MessageHeader | None = None
+    reason: str,
+    error: ErrorCode,
+    location: str = "",
+    header: MessageHeader | None = None,
+    problems: tuple[AckError, ...] = (),
 ) -> Hl7Rejected:
-    """AE: readable, but a value cannot be applied."""
-    return Hl7Rejected(AckCode.ERROR, reason, error=error, location=location, header=header)
+    """AE: readable, but a value cannot be applied (``problems``: each of several)."""
+    return Hl7Rejected(
+        AckCode.ERROR, reason, error=error, location=location, header=header, problems=problems
+    )

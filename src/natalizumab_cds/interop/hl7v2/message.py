@@ -30,8 +30,13 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import Any
 
-from natalizumab_cds.application.lab_messages import ErrorCode, LabMessage, MessageHeader
-from natalizumab_cds.interop.hl7v2.errors import rejected
+from natalizumab_cds.application.lab_messages import (
+    AckCode,
+    ErrorCode,
+    LabMessage,
+    MessageHeader,
+)
+from natalizumab_cds.interop.hl7v2.errors import Hl7Rejected, in_error, rejected
 from natalizumab_cds.interop.hl7v2.header import guess_header, header_of
 from natalizumab_cds.interop.hl7v2.outline import medical_record_number
 from natalizumab_cds.interop.hl7v2.results import ResultContext, read_result
@@ -197,6 +202,7 @@ def _results(
     context: ResultContext | None = None
     orders = results = 0
     found: list[dict[str, Any] | str] = []
+    problems: list[Hl7Rejected] = []
     for segment in segments:
         if segment.name == "OBR":
             orders += 1
@@ -210,7 +216,28 @@ def _results(
                     f"OBX^{results}",
                     header,
                 )
-            found.append(read_result(segment, results, context))
+            try:
+                found.append(read_result(segment, results, context))
+            except Hl7Rejected as problem:
+                if problem.code is not AckCode.ERROR:
+                    raise
+                problems.append(problem)  # read on: the sender learns every result's problem
     if orders == 0:
         raise rejected("the message has no OBR segment", ErrorCode.SEGMENT_SEQUENCE, "OBR", header)
+    if problems:
+        raise _all_of(problems, header)
     return found
+
+
+def _all_of(problems: list[Hl7Rejected], header: MessageHeader) -> Hl7Rejected:
+    """One AE naming every result that cannot be applied, with an ERR for each."""
+    if len(problems) == 1:
+        return problems[0]
+    first = problems[0]
+    return in_error(
+        f"{len(problems)} results cannot be applied: " + "; ".join(p.reason for p in problems),
+        first.error,
+        first.location,
+        header,
+        problems=tuple(e for p in problems for e in p.ack_errors()),
+    )
