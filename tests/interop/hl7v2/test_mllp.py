@@ -280,3 +280,69 @@ def test_messages_arriving_together_on_many_connections_share_one_commit(
     assert results == [("AA", f"SYN-TOGETHER-{n}") for n in range(5)]
     assert len(database.state.accepted) == 5
     assert database.commits < 5  # at most 4 per batch, the rest gathered behind the first
+
+
+def test_a_sender_that_stops_sending_after_its_message_still_gets_the_ack(
+    listener: Listener,
+) -> None:
+    with listener.connect() as connection:
+        connection.sendall(frame(an_oru("SYN-HALF-CLOSE")))
+        connection.shutdown(socket.SHUT_WR)  # the lab system is done sending
+
+        assert _msa(_ack(_read_frame(connection))) == ("AA", "SYN-HALF-CLOSE")
+        assert connection.recv(1) == b""  # then the listener closes too
+
+
+class _StuckTransport(asyncio.Transport):
+    """A transport whose peer reads nothing: its write buffer only grows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.reading = True
+        self.aborted = False
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("198.51.100.7", 4321) if name == "peername" else default
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:  # type: ignore[override]
+        self.written += bytes(data)
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_peer_that_never_reads_its_acks_is_read_no_more_then_dropped() -> None:
+    """The transport tells the listener its buffer is full (``pause_writing``): the
+    listener stops reading that peer and drops it after ``write_timeout``."""
+    database = FakeLabDatabase()
+    database.register(SYNTHETIC_MRN, "Patient/p1")
+    limits = MllpLimits(max_message_bytes=8192, write_timeout=0.2)
+    server = MllpServer(Hl7Endpoint(LabFeed(OruReader(ZoneInfo("UTC")), database)), limits)
+
+    async def scenario() -> None:
+        await server.start("127.0.0.1", 0)
+        transport = _StuckTransport()
+        peer = server.protocol()
+        peer.connection_made(transport)
+        peer.data_received(frame(an_oru("SYN-DEAF")))
+        await asyncio.sleep(0.2)  # answered into the buffer
+        assert b"MSA|AA|SYN-DEAF" in transport.written
+        peer.pause_writing()  # the buffer is over its high-water mark
+        assert not transport.reading
+        await asyncio.sleep(0.1)
+        assert not transport.aborted
+        await asyncio.sleep(0.3)
+        assert transport.aborted
+        await server.close()
+
+    asyncio.run(scenario())
