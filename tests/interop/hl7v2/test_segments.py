@@ -76,6 +76,9 @@ def _agree(ours: Segment, reference: Any) -> None:
                 assert ours.raw(field, component, repetition) == _reference_raw(
                     reference, field, component, repetition
                 ), f"{ours.name}-{field}.{component} repetition {repetition}"
+        values = ours.values(field)  # all components at once: the same as one by one
+        assert values == [ours.value(field, c) for c in range(1, len(values) + 1)]
+        assert ours.value(field, len(values) + 1) == ""
 
 
 @pytest.mark.parametrize("name", SAMPLES)

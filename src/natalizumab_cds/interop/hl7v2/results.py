@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import tzinfo
+from functools import lru_cache
 from typing import Any
 
 from natalizumab_cds.application.lab_messages import ErrorCode, MessageHeader
@@ -101,7 +102,7 @@ class _Place:
 def read_result(obx: Segment, ordinal: int, context: ResultContext) -> dict[str, Any] | str:
     """The Observation an OBX records, or a note saying why it is not stored."""
     place = _Place(ordinal, obx.value(1))
-    coding = _loinc(obx)
+    coding = _loinc(obx.values(3))
     if coding is None:
         return f"{place}: {_unrecognised(obx)}, not stored"
     code, display = coding
@@ -111,19 +112,22 @@ def read_result(obx: Segment, ordinal: int, context: ResultContext) -> dict[str,
         meaning = NOT_COUNTED_STATUSES[status]
         return f"{place}: {code} has result status {status} ({meaning}), never counts, not stored"
     value, comparator = _value(obx, place, context)
-    unit = obx.value(6, 1) or obx.value(6, 2)
+    units = obx.values(6)
+    unit = units[0] or (units[1] if len(units) > 1 else "")
     factor = conversion_factor(analyte, unit or None)
     canonical = CANONICAL_UNIT[analyte]
     if factor is None:
         problem = f"unit {unit!r} cannot be converted to {canonical}" if unit else "has no unit"
         raise _error(context, place, 6, f"{code} {problem}", ErrorCode.TABLE_VALUE_NOT_FOUND)
+    reference_text = obx.value(7)
+    header = context.header
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": f"{context.id_prefix}-{ordinal}",
         "identifier": [
             {
                 "system": IDENTIFIER_SYSTEM,
-                "value": f"{context.header.sender}|{context.header.control_id}|{ordinal}",
+                "value": f"{header.sender}|{header.control_id}|{ordinal}",
             }
         ],
         "status": COUNTED_STATUSES[status],
@@ -131,11 +135,11 @@ def read_result(obx: Segment, ordinal: int, context: ResultContext) -> dict[str,
         "code": {"coding": [_coding(code, display)]},
         "effectiveDateTime": _time(obx, place, context),
         "valueQuantity": _quantity(value * factor, canonical, comparator),
-        "note": [{"text": _as_sent(obx, context, place, unit)}],
+        "note": [{"text": _as_sent(obx, context, place, unit, reference_text)}],
     }
-    low_high = _reference_range(obx, place, context)
+    low_high = _reference_range(reference_text, place, context)
     if low_high is not None:
-        reference: dict[str, Any] = {"text": obx.value(7)}
+        reference: dict[str, Any] = {"text": reference_text}
         for side, bound in zip(("low", "high"), low_high, strict=True):
             if bound is not None:
                 reference[side] = _quantity(bound * factor, canonical)
@@ -146,12 +150,14 @@ def read_result(obx: Segment, ordinal: int, context: ResultContext) -> dict[str,
     return resource
 
 
-def _loinc(obx: Segment) -> tuple[str, str] | None:
+def _loinc(coded: list[str]) -> tuple[str, str] | None:
     """(code, display) when OBX-3's main or alternate coding is a LOINC code we read."""
-    for first in (1, 4):
-        code = obx.value(3, first)
-        if obx.value(3, first + 2).upper() == "LN" and code in LOINC_ANALYTES:
-            return code, obx.value(3, first + 1)
+    for first in (0, 3):
+        if len(coded) <= first + 2:
+            return None
+        code = coded[first]
+        if coded[first + 2].upper() == "LN" and code in LOINC_ANALYTES:
+            return code, coded[first + 1]
     return None
 
 
@@ -221,10 +227,9 @@ def _value(obx: Segment, place: _Place, context: ResultContext) -> tuple[float, 
 
 
 def _reference_range(
-    obx: Segment, place: _Place, context: ResultContext
+    text: str, place: _Place, context: ResultContext
 ) -> tuple[float | None, float | None] | None:
     """OBX-7 as (low, high): "10-40", "<5" / "<=5" (high only), ">1" (low only)."""
-    text = obx.value(7)
     if not text:
         return None
     between = _BETWEEN.fullmatch(text)
@@ -259,10 +264,16 @@ def _time(obx: Segment, place: _Place, context: ResultContext) -> str:
             ErrorCode.REQUIRED_FIELD_MISSING,
         )
     try:
-        return parse_timestamp(text, context.clinic_tz).isoformat()
+        return _iso_time(text, context.clinic_tz)
     except BadTimestamp as problem:
         where = place.field(14) if field == 14 else f"OBR^{context.order_ordinal}^7"
         raise in_error(f"{place}: {problem}", ErrorCode.DATA_TYPE, where, context.header) from None
+
+
+@lru_cache(maxsize=512)
+def _iso_time(text: str, clinic_tz: tzinfo) -> str:
+    """An HL7 timestamp as ISO 8601 (the results of one message mostly share one)."""
+    return parse_timestamp(text, clinic_tz).isoformat()
 
 
 def _quantity(value: float, unit: str, comparator: str = "") -> dict[str, Any]:
@@ -280,9 +291,8 @@ def _coding(code: str, display: str) -> dict[str, str]:
     return coding
 
 
-def _as_sent(obx: Segment, context: ResultContext, place: _Place, unit: str) -> str:
+def _as_sent(obx: Segment, context: ResultContext, place: _Place, unit: str, reference: str) -> str:
     sent = f"{obx.field_text(5)} {unit}".strip()
-    reference = obx.value(7)
     in_range = f", reference range {reference}" if reference else ""
     return (
         f"HL7 v2 message {context.header.control_id} from {context.header.sender}, "

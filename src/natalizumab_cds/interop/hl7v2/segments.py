@@ -76,7 +76,29 @@ class Segment:
 
     def value(self, field: int, component: int = 1, repetition: int = 1) -> str:
         """A component's text (its first sub-component), unescaped; "" when absent."""
+        if component == 1 and repetition == 1 and 0 < field < len(self._fields):
+            text = self._fields[field]  # most fields are one plain value: no splitting
+            if "^" not in text and "~" not in text and "&" not in text and "\\" not in text:
+                return text.strip()
         return unescape(self.raw(field, component, repetition)).strip()
+
+    def values(self, field: int) -> list[str]:
+        """Every component's ``value`` of the field's first repetition, in one pass.
+
+        ``values(f)[c - 1] == value(f, c)`` for each component there is; for reading
+        several components of a field at once.
+        """
+        text = self._field(field)
+        if self.name == "MSH" and field <= 2:  # the separators themselves, never split
+            return [unescape(text).strip()]
+        if "~" in text:
+            text = text.split("~", 1)[0]
+        if "^" not in text and "&" not in text and "\\" not in text:
+            return [text.strip()]
+        return [
+            unescape(part.split("&", 1)[0] if "&" in part else part).strip()
+            for part in text.split("^")
+        ]
 
     def raw(self, field: int, component: int = 1, repetition: int = 1) -> str:
         """A component's text as sent (escape sequences kept)."""
