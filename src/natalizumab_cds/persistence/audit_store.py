@@ -23,7 +23,6 @@ from sqlalchemy import (
     String,
     cast,
     func,
-    insert,
     select,
     update,
 )
@@ -32,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from natalizumab_cds.application.errors import ConcurrentUpdate
 from natalizumab_cds.application.security.audit import AuditEntry, AuditRecord, chain
 from natalizumab_cds.application.security.ports import AuditQuery
+from natalizumab_cds.persistence.bulk import BulkInsert
 from natalizumab_cds.persistence.security_tables import HEAD_ROW, audit_chain_head, audit_events
 
 STREAM_BATCH = 20_000
@@ -54,6 +54,7 @@ COLUMNS = (
     _a.hash,
 )
 _NAMES = tuple(column.name for column in COLUMNS)
+_INSERT_RECORDS = BulkInsert(audit_events, _NAMES)
 
 
 def _recorded_text(connection: Connection) -> ColumnElement[str]:
@@ -63,10 +64,6 @@ def _recorded_text(connection: Connection) -> ColumnElement[str]:
         return func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
     # SQLite keeps what SQLAlchemy wrote: "2026-11-24 09:00:00.000000" (always UTC, always µs)
     return func.replace(cast(_a.recorded, String), " ", "T").concat("Z")
-
-
-def _row(record: AuditRecord) -> dict[str, Any]:
-    return dict(zip(_NAMES, record.fields(), strict=True))
 
 
 def _record(row: Sequence[Any]) -> AuditRecord:
@@ -95,7 +92,7 @@ class SqlAuditTrail:
             found = self._db.execute(locked).one()
         sequence, last_hash = found.sequence, found.hash
         records = chain(entries, sequence, last_hash, at)
-        self._db.execute(insert(audit_events), [_row(r) for r in records])
+        _INSERT_RECORDS(self._db, [r.fields() for r in records])
         moved = self._db.execute(
             update(audit_chain_head)
             .where(head.id == 1, head.sequence == sequence)

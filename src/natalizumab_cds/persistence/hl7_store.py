@@ -35,6 +35,7 @@ from natalizumab_cds.application.lab_records import RecordObservations
 from natalizumab_cds.application.ports import Database, UnitOfWork
 from natalizumab_cds.application.security.audit import Operation
 from natalizumab_cds.application.security.audited import Noting
+from natalizumab_cds.persistence.bulk import BulkInsert
 from natalizumab_cds.persistence.database import SqlDatabase, SqlUnitOfWork
 from natalizumab_cds.persistence.hl7_tables import (
     CONTROL_ID_LENGTH,
@@ -61,6 +62,11 @@ class SqlPatientDirectory:
             for mrn, patient_id in rows:
                 found.setdefault(mrn, []).append(f"Patient/{patient_id}")
         return found
+
+
+_LOG_ACCEPTED = BulkInsert(
+    hl7_messages, ("sender", "control_id", "patient_id", "accepted_at", "stored", "note")
+)
 
 
 class SqlMessageLog:
@@ -93,21 +99,9 @@ class SqlMessageLog:
         return found
 
     def record_accepted_many(self, entries: Sequence[AcceptedMessage]) -> None:
-        if not entries:
-            return
-        self._db.execute(
-            insert(hl7_messages),
-            [
-                {
-                    "sender": entry.sender,
-                    "control_id": entry.control_id,
-                    "patient_id": entry.patient,
-                    "accepted_at": entry.accepted_at,
-                    "stored": entry.stored,
-                    "note": entry.note,
-                }
-                for entry in entries
-            ],
+        _LOG_ACCEPTED(
+            self._db,
+            [(e.sender, e.control_id, e.patient, e.accepted_at, e.stored, e.note) for e in entries],
         )
 
 

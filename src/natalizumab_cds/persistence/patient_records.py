@@ -22,6 +22,7 @@ from natalizumab_cds.application.records import (
     StoredResource,
     StoredVersion,
 )
+from natalizumab_cds.persistence.bulk import BulkInsert
 from natalizumab_cds.persistence.tables import (
     monitoring_dues,
     patient_summaries,
@@ -44,6 +45,9 @@ _RESOURCE_COLUMNS = (
 )
 
 
+_ADD_RESOURCES = BulkInsert(resources, _RESOURCE_COLUMNS)
+
+
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -62,10 +66,6 @@ def _patient_row(entry: PatientEntry) -> dict[str, Any]:
 
 def _entry(row: Row[Any]) -> PatientEntry:
     return PatientEntry(row.id, row.mrn, row.name, row.birth_date, row.version)
-
-
-def _resource_row(resource: StoredResource) -> dict[str, Any]:
-    return {name: getattr(resource, name) for name in _RESOURCE_COLUMNS}
 
 
 def _stored(row: Row[Any]) -> StoredResource:
@@ -166,8 +166,22 @@ class SqlPatientRecords:
                 )
 
     def add_resources(self, stored: Sequence[StoredResource]) -> None:
-        if stored:
-            self._db.execute(insert(resources), [_resource_row(r) for r in stored])
+        _ADD_RESOURCES(
+            self._db,
+            [
+                (
+                    r.resource_type,
+                    r.resource_id,
+                    r.patient_id,
+                    r.version,
+                    r.last_updated,
+                    r.occurred_at,
+                    r.content_hash,
+                    r.content,
+                )
+                for r in stored
+            ],
+        )
 
     def replace_resources(self, stored: Sequence[StoredResource]) -> None:
         if not stored:
