@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Insert,
     String,
+    bindparam,
     cast,
     func,
     select,
@@ -55,6 +56,13 @@ COLUMNS = (
 )
 _NAMES = tuple(column.name for column in COLUMNS)
 _INSERT_RECORDS = BulkInsert(audit_events, _NAMES)
+_h = audit_chain_head.c
+_LOCK_HEAD = select(_h.sequence, _h.hash).where(_h.id == 1).with_for_update()
+_MOVE_HEAD = (
+    update(audit_chain_head)
+    .where(_h.id == 1, _h.sequence == bindparam("seen"))
+    .values(sequence=bindparam("sequence"), hash=bindparam("hash"))
+)
 
 
 def _recorded_text(connection: Connection) -> ColumnElement[str]:
@@ -84,19 +92,16 @@ class SqlAuditTrail:
     def append(self, entries: Sequence[AuditEntry], at: datetime) -> list[AuditRecord]:
         if not entries:
             return []
-        head = audit_chain_head.c
-        locked = select(head.sequence, head.hash).where(head.id == 1).with_for_update()
-        found = self._db.execute(locked).one_or_none()
+        found = self._db.execute(_LOCK_HEAD).one_or_none()
         if found is None:  # the head's row was deleted (or never made): make it once
             self._db.execute(_insert_once(self._db).values(**HEAD_ROW))
-            found = self._db.execute(locked).one()
+            found = self._db.execute(_LOCK_HEAD).one()
         sequence, last_hash = found.sequence, found.hash
         records = chain(entries, sequence, last_hash, at)
         _INSERT_RECORDS(self._db, [r.fields() for r in records])
         moved = self._db.execute(
-            update(audit_chain_head)
-            .where(head.id == 1, head.sequence == sequence)
-            .values(sequence=records[-1].sequence, hash=records[-1].hash)
+            _MOVE_HEAD,
+            {"seen": sequence, "sequence": records[-1].sequence, "hash": records[-1].hash},
         )
         if moved.rowcount != 1:
             raise ConcurrentUpdate("another writer appended to the audit trail first")

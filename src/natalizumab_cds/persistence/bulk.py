@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -32,8 +33,13 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+@lru_cache(maxsize=1024)
 def _sqlite_instant(value: datetime | None) -> str | None:
-    """As ``UtcDateTime`` then SQLite's DATETIME store it: UTC, always with µs."""
+    """As ``UtcDateTime`` then SQLite's DATETIME store it: UTC, always with µs.
+
+    Remembered: the rows of one transaction mostly share their instants (the
+    time of the change, a blood draw's time).
+    """
     if value is None:
         return None
     return _aware(value).astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from natalizumab_cds.application.assessing import ClinicContext
 from natalizumab_cds.application.lab_messages import (
@@ -46,6 +46,16 @@ from natalizumab_cds.persistence.hl7_tables import (
 from natalizumab_cds.persistence.patient_records import chunks
 from natalizumab_cds.persistence.tables import patients
 
+_BY_MRNS = (
+    select(patients.c.mrn, patients.c.id)
+    .where(patients.c.mrn.in_(bindparam("mrns", expanding=True)))
+    .order_by(patients.c.mrn, patients.c.id)
+)
+_ACCEPTED = select(hl7_messages).where(
+    hl7_messages.c.sender == bindparam("sender"),
+    hl7_messages.c.control_id.in_(bindparam("ids", expanding=True)),
+)
+
 
 class SqlPatientDirectory:
     def __init__(self, connection: Connection) -> None:
@@ -54,12 +64,7 @@ class SqlPatientDirectory:
     def patients_by_mrns(self, mrns: Collection[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for part in chunks(sorted(mrns)):
-            rows = self._db.execute(
-                select(patients.c.mrn, patients.c.id)
-                .where(patients.c.mrn.in_(part))
-                .order_by(patients.c.mrn, patients.c.id)
-            )
-            for mrn, patient_id in rows:
+            for mrn, patient_id in self._db.execute(_BY_MRNS, {"mrns": part}):
                 found.setdefault(mrn, []).append(f"Patient/{patient_id}")
         return found
 
@@ -88,13 +93,9 @@ class SqlMessageLog:
         by_sender: dict[str, list[str]] = {}
         for sender, control_id in keys:
             by_sender.setdefault(sender, []).append(control_id)
-        m = hl7_messages.c
         for sender, control_ids in sorted(by_sender.items()):
             for part in chunks(sorted(control_ids)):
-                rows = self._db.execute(
-                    select(hl7_messages).where(m.sender == sender, m.control_id.in_(part))
-                )
-                for row in rows:
+                for row in self._db.execute(_ACCEPTED, {"sender": sender, "ids": part}):
                     found[(row.sender, row.control_id)] = _accepted(row)
         return found
 

@@ -46,6 +46,23 @@ _RESOURCE_COLUMNS = (
 
 
 _ADD_RESOURCES = BulkInsert(resources, _RESOURCE_COLUMNS)
+#: Statements run for every transaction of the lab feed, built once (``ids``/``keys``: lists).
+_p, _r = patients.c, resources.c
+_LOCK = (
+    select(_p.id, _p.version)
+    .where(_p.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_p.id)  # one order for every writer: no deadlocks
+    .with_for_update()  # PostgreSQL row locks; SQLite holds the write lock already
+)
+_VERSIONS = select(_p.id, _p.version).where(_p.id.in_(bindparam("ids", expanding=True)))
+_OWNERS = select(
+    _r.resource_type, _r.resource_id, _r.patient_id, _r.version, _r.content_hash, _r.last_updated
+).where(_r.resource_id.in_(bindparam("ids", expanding=True)))
+_TOUCH = (
+    update(patients)
+    .where(tuple_(_p.id, _p.version).in_(bindparam("keys", expanding=True)))
+    .values(version=_p.version + 1)
+)
 
 
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -88,34 +105,27 @@ class SqlPatientRecords:
     def lock(self, patient_ids: Collection[str]) -> dict[str, int]:
         versions: dict[str, int] = {}
         for part in chunks(sorted(patient_ids)):
-            query = (
-                select(patients.c.id, patients.c.version)
-                .where(patients.c.id.in_(part))
-                .order_by(patients.c.id)  # one order for every writer: no deadlocks
-                .with_for_update()  # PostgreSQL row locks; SQLite holds the write lock already
-            )
-            versions.update({row.id: row.version for row in self._db.execute(query)})
+            for patient_id, version in self._db.execute(_LOCK, {"ids": part}):
+                versions[patient_id] = version
         return versions
 
     def versions(self, patient_ids: Collection[str]) -> dict[str, int]:
         versions: dict[str, int] = {}
         for part in chunks(sorted(patient_ids)):
-            query = select(patients.c.id, patients.c.version).where(patients.c.id.in_(part))
-            versions.update({row.id: row.version for row in self._db.execute(query)})
+            for patient_id, version in self._db.execute(_VERSIONS, {"ids": part}):
+                versions[patient_id] = version
         return versions
 
     def owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], StoredVersion]:
         wanted = set(keys)
         found: dict[tuple[str, str], StoredVersion] = {}
-        r = resources.c
-        columns = (r.resource_type, r.resource_id, r.patient_id, r.version, r.content_hash)
         for part in chunks(sorted({resource_id for _, resource_id in wanted})):
-            query = select(*columns, r.last_updated).where(r.resource_id.in_(part))
-            for row in self._db.execute(query):
-                key = (row.resource_type, row.resource_id)
-                if key in wanted:
-                    found[key] = StoredVersion(
-                        row.patient_id, row.version, row.content_hash, row.last_updated
+            for kind, identity, patient_id, version, content_hash, updated in self._db.execute(
+                _OWNERS, {"ids": part}
+            ):
+                if (kind, identity) in wanted:
+                    found[(kind, identity)] = StoredVersion(
+                        patient_id, version, content_hash, updated
                     )
         return found
 
@@ -154,12 +164,7 @@ class SqlPatientRecords:
     def touch(self, versions: Mapping[str, int]) -> None:
         seen = sorted(versions.items())
         for part in chunks(seen):
-            statement = (
-                update(patients)
-                .where(tuple_(patients.c.id, patients.c.version).in_(part))
-                .values(version=patients.c.version + 1)
-            )
-            if self._db.execute(statement).rowcount != len(part):
+            if self._db.execute(_TOUCH, {"keys": part}).rowcount != len(part):
                 raise ConcurrentUpdate(
                     f"one of {', '.join(f'Patient/{p}' for p, _ in part)} was changed by "
                     "another writer"
