@@ -9,7 +9,7 @@ cases retry; an unreachable or locked database becomes ``DatabaseUnavailable``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -17,10 +17,11 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from natalizumab_cds.application.errors import ConcurrentUpdate, DatabaseUnavailable
 from natalizumab_cds.domain.errors import InvalidInput
 from natalizumab_cds.persistence.audit_store import SqlAuditTrail
-from natalizumab_cds.persistence.engine import WRITE, is_sqlite
+from natalizumab_cds.persistence.engine import WRITE, is_sqlite, sqlite_file
 from natalizumab_cds.persistence.patient_records import SqlPatientRecords
 from natalizumab_cds.persistence.summaries import SqlSummaries
 from natalizumab_cds.persistence.visits import SqlVisits
+from natalizumab_cds.persistence.writer_turn import WriterTurn
 
 #: PostgreSQL SQLSTATEs of a transaction that lost a race: unique_violation,
 #: serialization_failure, deadlock_detected.
@@ -53,10 +54,12 @@ class SqlUnitOfWork:
 class SqlDatabase:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        file = sqlite_file(engine)
+        self._turn = WriterTurn.for_file(file).taken if file is not None else nullcontext
 
     @contextmanager
     def writing(self) -> Iterator[SqlUnitOfWork]:
-        with _translated(), self.engine.connect() as connection:
+        with _translated(), self._turn(), self.engine.connect() as connection:
             connection.execution_options(**{WRITE: True})
             with connection.begin():
                 yield SqlUnitOfWork(connection)

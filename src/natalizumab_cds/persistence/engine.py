@@ -37,6 +37,16 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of an SQLite database (None: another engine, or in memory)."""
+    if not is_sqlite(engine):
+        return None
+    database = engine.url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
 def database_engine(url: str | URL) -> Engine:
     """An engine for the clinic database at ``url``, configured for this service."""
     parsed = normalized_url(url)
