@@ -165,8 +165,9 @@ def lab_feed(
     ``clinic`` is the process's clinic (not a request's audited view); ``actor``
     defaults to the MLLP listener. Times without an offset are read in the
     clinic's time zone (settings). The summaries of the records a message
-    changed are rebuilt by ``on_changed`` after the commit (the MLLP listener
-    passes a ``SummaryRefresher``); by default at once, before the answer.
+    changed are rebuilt by ``on_changed`` after the commit; by default at once,
+    before the answer. The MLLP listener passes a function that does nothing:
+    its parent process's ``SummaryCatchUp`` finds those summaries behind.
     """
     if not isinstance(clinic.database, SqlDatabase):
         raise TypeError("the lab feed needs the clinic's SQL database")

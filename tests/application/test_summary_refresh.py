@@ -1,79 +1,95 @@
-"""The summary refresher: changes reported from any thread are summarised soon, together."""
+"""The summary catch-up: what is behind is rebuilt soon, again while some is found."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
-from collections.abc import Sequence
 
-from natalizumab_cds.application.summary_refresh import SummaryRefresher
+import pytest
+
+from natalizumab_cds.application.summary_refresh import BACKGROUND_NICENESS, SummaryCatchUp
 
 
-class Recorder:
-    def __init__(self, failures: int = 0) -> None:
-        self.calls: list[list[str]] = []
+class Behind:
+    """A fake ``catch_up``: each call rebuilds the next count of ``waves`` (then 0)."""
+
+    def __init__(self, *waves: int, failures: int = 0) -> None:
+        self.waves = list(waves)
         self.failures = failures
+        self.calls = 0
         self.release = threading.Event()
         self.release.set()
 
-    def __call__(self, patient_ids: Sequence[str]) -> int:
+    def __call__(self) -> int:
         self.release.wait(10)
+        self.calls += 1
         if self.failures:
             self.failures -= 1
             raise ConnectionError("database unreachable")
-        self.calls.append(list(patient_ids))
-        return len(patient_ids)
+        return self.waves.pop(0) if self.waves else 0
 
 
-def test_changes_are_summarised_once_each_and_together() -> None:
-    recorder = Recorder()
-    refresher = SummaryRefresher(recorder, gather_seconds=0.05)
+def test_it_rounds_again_at_once_while_it_finds_summaries_behind() -> None:
+    behind = Behind(1000, 1000, 7)
+    catch_up = SummaryCatchUp(behind, interval=30).start()
     try:
-        refresher.changed(["p2", "p1"])
-        refresher.changed(["p1", "p3"])
-
-        assert refresher.wait_idle(10)
+        assert catch_up.wait_rounds(1, timeout=5)  # no 30 s pause between the waves
     finally:
-        refresher.close()
+        catch_up.close()
 
-    assert sorted(p for call in recorder.calls for p in call) == ["p1", "p2", "p3"]
-    assert recorder.calls[0] == sorted(recorder.calls[0])
+    assert behind.waves == []
+    assert behind.calls >= 4
 
 
-def test_a_failed_refresh_is_tried_again() -> None:
-    recorder = Recorder(failures=2)
-    refresher = SummaryRefresher(recorder, gather_seconds=0.01, retry_seconds=0.01)
+def test_when_nothing_is_behind_it_waits_before_looking_again() -> None:
+    behind = Behind()
+    catch_up = SummaryCatchUp(behind, interval=0.05).start()
     try:
-        refresher.changed(["p1"])
-
-        assert refresher.wait_idle(10)
+        assert catch_up.wait_rounds(3, timeout=5)
+        calls = behind.calls
     finally:
-        refresher.close()
+        catch_up.close()
 
-    assert recorder.calls == [["p1"]]
+    assert 3 <= calls < 50  # looked every 50 ms, not in a busy loop
 
 
-def test_changes_reported_during_a_refresh_are_not_lost() -> None:
-    recorder = Recorder()
-    recorder.release.clear()
-    refresher = SummaryRefresher(recorder, gather_seconds=0.01)
+def test_a_failed_round_is_tried_again() -> None:
+    behind = Behind(3, failures=2)
+    catch_up = SummaryCatchUp(behind, interval=0.01, retry=0.01).start()
     try:
-        refresher.changed(["p1"])
-        refresher.changed(["p2"])  # may land in the first round or the next
-        assert not refresher.wait_idle(0.1)  # the first round is held up
-        recorder.release.set()
-
-        assert refresher.wait_idle(10)
+        assert catch_up.wait_rounds(1, timeout=5)
     finally:
-        refresher.close()
+        catch_up.close()
 
-    assert sorted(p for call in recorder.calls for p in call) == ["p1", "p2"]
+    assert behind.waves == []
 
 
-def test_closing_summarises_what_is_pending_first() -> None:
-    recorder = Recorder()
-    refresher = SummaryRefresher(recorder, gather_seconds=5.0)
+def test_closing_looks_once_more_for_changes_made_just_before() -> None:
+    behind = Behind()
+    catch_up = SummaryCatchUp(behind, interval=30).start()
+    assert catch_up.wait_rounds(1, timeout=5)
+    behind.waves.append(5)  # committed while it waits out its interval
 
-    refresher.changed(["p9"])
-    refresher.close()
+    catch_up.close()
 
-    assert recorder.calls == [["p9"]]
+    assert behind.waves == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+def test_in_the_background_its_thread_has_the_lowest_priority() -> None:
+    behind = Behind()
+    behind.release.clear()
+    catch_up = SummaryCatchUp(behind, background=True).start()
+    try:
+        native_id = catch_up.native_id
+        assert native_id is not None
+        for _ in range(100):  # the thread lowers its own priority as it starts
+            if os.getpriority(os.PRIO_PROCESS, native_id) == BACKGROUND_NICENESS:
+                break
+            threading.Event().wait(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, native_id) == BACKGROUND_NICENESS
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != BACKGROUND_NICENESS
+    finally:
+        behind.release.set()
+        catch_up.close()

@@ -144,6 +144,20 @@ def test_the_refresh_picks_up_summaries_behind_their_records(
     assert two_patients.worklist.refresh() == 0
 
 
+def test_catch_up_rebuilds_only_the_summaries_behind_their_records(
+    two_patients: Clinic, deferred: LabFeed
+) -> None:
+    deferred.receive_lab_message(an_oru("C-1", "MRN0000002", [HIGH_ALT]))
+
+    assert two_patients.worklist.catch_up() == 1
+    assert _summary_version(two_patients, "p2") == _version(two_patients, "p2")
+    with two_patients.database.reading() as uow:
+        summary = uow.summaries.summary("p2")
+    assert summary is not None
+    assert summary.decision == "hold"
+    assert two_patients.worklist.catch_up() == 0
+
+
 def test_by_default_the_summary_is_rebuilt_before_the_answer(two_patients: Clinic) -> None:
     feed = lab_feed(two_patients)
 

@@ -9,7 +9,7 @@ committed with the results:
   with the subject check a whole record gets; then the rows are added, the
   record's version goes up by one and nothing else is rewritten. The patient's
   worklist summary is not rebuilt here: its record version is now behind, so
-  it is refreshed right after the commit (``SummaryRefresher``), before any
+  it is rebuilt soon after the commit (``SummaryCatchUp``), before any
   worklist page is answered (``ClinicWorklist.entries``) and by every refresh.
   A record is never reread and reassessed inside the write transaction, which
   is what kept the feed at about a hundred messages a second.

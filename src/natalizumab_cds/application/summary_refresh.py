@@ -1,110 +1,105 @@
-"""Rebuilding worklist summaries soon after records change, off the writer's path.
+"""Rebuilding worklist summaries soon after records change, off the writers' path.
 
 The HL7 feed commits results without rebuilding the patients' summaries
-(``lab_records.py``); it hands the patient ids to a ``SummaryRefresher``,
-whose own thread waits a moment so that results arriving together are
-summarised together, then rebuilds them. Under a flood of results it keeps to
-about a third of the process's time (it waits twice as long as its last
-round took, or until changes stop coming), so the feed's throughput is not
-spent re-assessing the same patients again and again; the summaries then
-trail the records by a few seconds at most. If that fails (say the database is
-briefly unreachable) the ids are kept and tried again. Nothing depends on this
+(``lab_records.py``): reassessing a record means reading all of it, about 2 ms,
+and a flood of results would spend the feed's time re-assessing the same
+patients again and again. Instead the ``ntz mllp`` parent process runs a
+``SummaryCatchUp``: a thread that looks for summaries behind their records
+(``ClinicWorklist.catch_up``: an indexed query for records whose version moved
+past the summarised one) and rebuilds them, again at once while it finds some,
+else after ``interval``. It finds the changes of every listener process in the
+database, so nothing has to tell it about them, and a change committed just
+before a crash is found as well.
+
+Run as a background task (``background=True``), its thread asks the operating
+system for the lowest CPU priority: under a flood of results the listeners get
+the processor and the summaries trail the records by the time a round takes;
+once the flood stops, it catches up within a round. Nothing depends on this
 thread for correctness: a summary behind its record is also rebuilt before any
 worklist is answered, by the nightly refresh and by ``ntz refresh``
-(``worklist.py``), so a crash between the commit and the refresh loses nothing.
+(``worklist.py``). If a round fails (say the database is briefly unreachable)
+it is tried again after ``retry`` seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+#: The nice value of a background catch-up thread (19: the lowest priority on Linux).
+BACKGROUND_NICENESS = 19
 
-class SummaryRefresher:
-    """``changed(ids)`` from any thread; ``refresh(ids)`` runs in the refresher's thread."""
+
+class SummaryCatchUp:
+    """``catch_up()`` rebuilds what is behind and says how many were; run in a thread."""
 
     def __init__(
         self,
-        refresh: Callable[[Sequence[str]], object],
-        gather_seconds: float = 0.05,
-        retry_seconds: float = 1.0,
+        catch_up: Callable[[], int],
+        interval: float = 0.2,
+        retry: float = 1.0,
+        background: bool = False,
     ) -> None:
-        self._refresh = refresh
-        self._gather = gather_seconds
-        self._retry = retry_seconds
-        self._pending: set[str] = set()
-        self._busy = False
-        self._stopping = False
-        self._reports = 0  # calls of ``changed``, to tell a flood from a lull
-        self._condition = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="summary-refresh", daemon=True)
+        self._catch_up = catch_up
+        self._interval = interval
+        self._retry = retry
+        self._background = background
+        self._stopping = threading.Event()
+        self._rounds = 0
+        self._idle = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="summary-catch-up", daemon=True)
+
+    @property
+    def native_id(self) -> int | None:
+        """The operating system's id of the thread (for its priority), once started."""
+        return self._thread.native_id
+
+    def start(self) -> SummaryCatchUp:
         self._thread.start()
+        return self
 
-    def changed(self, patient_ids: Collection[str]) -> None:
-        """These records changed: rebuild their summaries soon."""
-        if not patient_ids:
-            return
-        with self._condition:
-            self._pending.update(patient_ids)
-            self._reports += 1
-            self._condition.notify_all()
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until every change reported so far is summarised; False on timeout."""
-        with self._condition:
-            return self._condition.wait_for(lambda: not self._pending and not self._busy, timeout)
+    def wait_rounds(self, rounds: int, timeout: float | None = None) -> bool:
+        """Wait until ``rounds`` rounds in all found nothing behind; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._rounds >= rounds, timeout)
 
     def close(self, timeout: float | None = 30.0) -> None:
-        """Summarise what is pending, then stop the thread."""
-        with self._condition:
-            self._stopping = True
-            self._condition.notify_all()
-        self._thread.join(timeout)
+        """Stop after the round under way and one more (changes made just before stopping)."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
-            with self._condition:
-                self._condition.wait_for(lambda: self._pending or self._stopping)
-                if not self._pending:
-                    return
-                self._busy = True
-                if not self._stopping:  # let results arriving together be summarised together
-                    self._condition.wait_for(lambda: self._stopping, self._gather)
-                batch, self._pending = self._pending, set()
-            failed = False
-            started = time.monotonic()
-            try:
-                self._refresh(sorted(batch))
-            except Exception:
-                log.exception("rebuilding %d summaries failed; trying again", len(batch))
-                failed = True
-            with self._condition:
-                if failed:
-                    self._pending |= batch
-                    if self._stopping:
-                        self._busy = False
-                        self._condition.notify_all()
-                        return  # the worklist and the next refresh catch up
-                    self._condition.wait(self._retry)
-                self._busy = False
-                self._condition.notify_all()
-                took = time.monotonic() - started
-                if took > self._gather / 2:
-                    self._back_off(2 * took)
+        if self._background:
+            _lowest_priority()
+        while not self._stopping.is_set():
+            found = self._round()
+            if found is None:
+                self._stopping.wait(self._retry)
+            elif found == 0:
+                self._stopping.wait(self._interval)
+        self._round()
 
-    def _back_off(self, seconds: float) -> None:
-        """After a long round, leave the process to the writers while changes keep coming.
+    def _round(self) -> int | None:
+        try:
+            found = self._catch_up()
+        except Exception:
+            log.exception("rebuilding the summaries behind their records failed; trying again")
+            return None
+        if found == 0:
+            with self._idle:
+                self._rounds += 1
+                self._idle.notify_all()
+        return found
 
-        Ends early once a gathering window passes without a change (the flood is
-        over) or the refresher is stopping. Called holding the condition.
-        """
-        deadline = time.monotonic() + seconds
-        while not self._stopping and time.monotonic() < deadline:
-            before = self._reports
-            self._condition.wait_for(lambda: self._stopping, min(self._gather, seconds))
-            if self._reports == before:
-                return
+
+def _lowest_priority() -> None:
+    """This thread only (Linux gives each thread its own nice value)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+    except (AttributeError, OSError) as problem:  # not Linux, or not allowed
+        log.info("summary catch-up keeps its priority (%s)", problem)

@@ -5,11 +5,12 @@ no patient's record is read at request time. The summaries are rebuilt when a
 record changes and, for a new day or a new protocol version, by ``refresh``.
 
 Lab results from the HL7 feed raise a record's version without rebuilding its
-summary in the same transaction (``lab_records.py``); ``SummaryRefresher``
-rebuilds it just after the commit. So that a worklist is never answered from a
-summary older than its record - even if the listener stopped between its
-commit and its refresh - ``entries`` first rebuilds the summaries whose record
-has moved on, and ``refresh`` picks them up too.
+summary in the same transaction (``lab_records.py``); the listener's
+``SummaryCatchUp`` rebuilds it soon after the commit (``catch_up``). So that a
+worklist is never answered from a summary older than its record - even if the
+listener stopped between its commit and its catch-up - ``entries`` first
+rebuilds the summaries whose record has moved on, and ``refresh`` picks them up
+too.
 """
 
 from __future__ import annotations
@@ -115,10 +116,18 @@ class ClinicWorklist:
             return uow.summaries.worklist(query)
 
     def _catch_up(self) -> None:
+        self.catch_up()
+
+    def catch_up(self, limit: int = CATCH_UP) -> int:
+        """Rebuild the summaries (up to ``limit``) whose record has moved on since.
+
+        Returns how many were behind; 0 means every summary was current.
+        """
         with self._database.reading() as uow:
-            behind = uow.summaries.behind_records(CATCH_UP)
+            behind = uow.summaries.behind_records(limit)
         if behind:
             self.refresh_records(behind)
+        return len(behind)
 
     def refresh_records(self, patient_ids: Sequence[str]) -> int:
         """Rebuild the summaries of these patients now (their records just changed).

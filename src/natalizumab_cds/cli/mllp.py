@@ -9,6 +9,12 @@ are audited as the operator at this server.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import queue
+import threading
+from collections.abc import Sequence
+from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +24,11 @@ from natalizumab_cds.application.clinic import Clinic
 from natalizumab_cds.application.lab_feed import LabFeed
 from natalizumab_cds.application.lab_messages import DeadLetter
 from natalizumab_cds.application.security.permissions import Action
-from natalizumab_cds.application.summary_refresh import SummaryRefresher
+from natalizumab_cds.application.summary_refresh import SummaryCatchUp
 from natalizumab_cds.bootstrap import clinic_service, hl7_endpoint, lab_feed, operator_principal
 from natalizumab_cds.cli.app import app
 from natalizumab_cds.cli.database import DatabaseUrl
+from natalizumab_cds.cli.processes import STOP_SIGNALS, run_workers, shared_port_socket
 from natalizumab_cds.cli.serving import settle_heap
 from natalizumab_cds.config import get_settings
 from natalizumab_cds.interop.hl7v2 import MllpLimits, MllpServer
@@ -42,33 +49,88 @@ def mllp(
     batch: Annotated[
         int, typer.Option(min=1, help="Most messages committed together (group commit)")
     ] = 64,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Listener processes (e.g. one per CPU core)")
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Listen for lab results (HL7 v2 ORU^R01 over MLLP) until interrupted."""
+    """Listen for lab results (HL7 v2 ORU^R01 over MLLP) until interrupted.
+
+    ``workers`` listener processes share the port (each its own ``SO_REUSEPORT``
+    socket, ``cli/processes.py``); this process migrates the database first and
+    then rebuilds, at the lowest CPU priority, the worklist summaries that the
+    listeners' results left behind (``SummaryCatchUp``).
+    """
     settings = get_settings()
     clinic = clinic_service(database_url, upgrade=True)
+    if database_url:
+        os.environ["NTZ_DATABASE_URL"] = database_url  # the listeners read the settings
     limits = MllpLimits(settings.max_message_bytes, read_timeout, idle_timeout)
-    refresher = SummaryRefresher(clinic.worklist.refresh_records)
-    server = MllpServer(hl7_endpoint(clinic, on_changed=refresher.changed), limits, batch)
-    settle_heap()
     bound_host = host or settings.mllp_host
-    bound_port = settings.mllp_port if port is None else port
+    reserved = shared_port_socket(bound_host, settings.mllp_port if port is None else port)
+    bound_port = int(reserved.getsockname()[1])
+    context = multiprocessing.get_context("spawn")
+    ready: Queue[int] = context.Queue()
+    listeners = [
+        context.Process(
+            target=_listen,
+            args=(bound_host, bound_port, limits, batch, ready),
+            name=f"ntz-mllp-{index}",
+        )
+        for index in range(workers)
+    ]
+    catch_up = SummaryCatchUp(clinic.worklist.catch_up, background=True)
+
+    def started(stop: threading.Event) -> None:
+        waiting = len(listeners)
+        while waiting and not stop.is_set():
+            try:
+                ready.get(timeout=0.5)
+                waiting -= 1
+            except queue.Empty:
+                if any(not listener.is_alive() for listener in listeners):
+                    typer.echo("an MLLP listener process failed to start", err=True)
+                    return  # run_workers sees it and stops the others
+        if waiting:
+            return  # stopped while starting
+        catch_up.start()
+        typer.echo(f"MLLP listener on {bound_host}:{bound_port} (Ctrl-C stops it)")
+
+    try:
+        run_workers(listeners, started)
+    finally:
+        reserved.close()
+        catch_up.close()
+        clinic.database.close()
+    typer.echo("MLLP listener stopped")
+
+
+def _listen(host: str, port: int, limits: MllpLimits, batch: int, ready: Queue[int]) -> None:
+    """One listener process: its own socket on the shared port, the lab feed behind it."""
+    listening = shared_port_socket(host, port)
+    clinic = clinic_service()
+    server = MllpServer(hl7_endpoint(clinic, on_changed=_left_to_catch_up), limits, batch)
+    settle_heap()
 
     async def run() -> None:
-        listening = await server.start(bound_host, bound_port)
-        typer.echo(f"MLLP listener on {bound_host}:{server.port} (Ctrl-C stops it)")
+        stop = asyncio.Event()
+        for sig in STOP_SIGNALS:
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await server.start(host, port, sock=listening)
+        ready.put(os.getpid())
         try:
-            await listening.serve_forever()
+            await stop.wait()
         finally:
             await server.close()
 
     try:
         asyncio.run(run())
-    except KeyboardInterrupt:
-        typer.echo("MLLP listener stopped")
     finally:
-        refresher.close()
         clinic.database.close()
+
+
+def _left_to_catch_up(patient_ids: Sequence[str]) -> None:
+    """A listener does not rebuild summaries: the parent's ``SummaryCatchUp`` finds them."""
 
 
 @hl7_app.command("send")

@@ -14,8 +14,6 @@ import asyncio
 import gc
 import multiprocessing
 import os
-import signal
-import socket
 import threading
 from typing import Annotated
 
@@ -37,6 +35,7 @@ from natalizumab_cds.bootstrap import (
 )
 from natalizumab_cds.cli.app import app
 from natalizumab_cds.cli.database import DatabaseUrl
+from natalizumab_cds.cli.processes import run_workers, shared_port_socket
 from natalizumab_cds.cli.progress import import_progress
 from natalizumab_cds.config import ConfigError, Environment, get_settings
 from natalizumab_cds.web.app import create_web_app
@@ -100,62 +99,33 @@ def worker_app() -> FastAPI:
     return web_app
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
 def serve_workers(factory: str, host: str, port: int, workers: int) -> None:
     """Serve ``factory``'s app (``"module:function"``) from ``workers`` uvicorn processes.
 
-    Each worker listens on its own socket bound to ``host:port`` with
-    ``SO_REUSEPORT``, so the kernel spreads new connections over them by a hash
-    of the caller's address and port (with one shared listening socket, as
-    ``uvicorn --workers`` does, whichever worker wakes first accepts a whole
-    burst of connections and keeps them; uvicorn also leaves ``TCP_NODELAY`` off
-    on such sockets, uvicorn issue #3149, delaying kept-alive answers ~40 ms). If a
-    worker stops, the others are stopped too and this raises ``SystemExit(1)``,
-    for the service manager to restart the service; SIGTERM or SIGINT stop all.
+    Each worker listens on its own ``SO_REUSEPORT`` socket (``cli/processes.py``
+    says why; uvicorn also leaves ``TCP_NODELAY`` off on a shared socket,
+    uvicorn issue #3149, delaying kept-alive answers ~40 ms). If a worker stops,
+    the others are stopped too and this raises ``SystemExit(1)``, for the service
+    manager to restart the service; SIGTERM or SIGINT stop all.
     """
     context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_worker, args=(factory, host, port), name=f"ntz-worker-{index}")
-        for index in range(workers)
-    ]
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
-    try:
-        for process in processes:
-            process.start()
-        while not stop.wait(0.5):
-            if any(not process.is_alive() for process in processes):
-                break
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()  # uvicorn shuts down gracefully on SIGTERM
-        for process in processes:
-            process.join(timeout=30)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if not stop.is_set():
-        raise SystemExit(1)
+    run_workers(
+        [
+            context.Process(target=_worker, args=(factory, host, port), name=f"ntz-worker-{index}")
+            for index in range(workers)
+        ]
+    )
 
 
 def _worker(factory: str, host: str, port: int) -> None:
     """One worker process: its own listening socket on the shared port, uvicorn on it."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-    )[0]
-    listener = socket.socket(family, kind, proto)  # proto TCP: asyncio sets TCP_NODELAY
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    listener.bind(address)
     config = uvicorn.Config(
         factory,
         factory=True,
         log_config=UVICORN_LOG_CONFIG,
         access_log=False,  # it would print paths and queries (names, MRNs): request_log.py
     )
-    uvicorn.Server(config).run(sockets=[listener])
+    uvicorn.Server(config).run(sockets=[shared_port_socket(host, port)])
 
 
 #: Allocations between young-generation collections (CPython's default: 700).
