@@ -10,7 +10,9 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -43,9 +45,8 @@ def database_url(tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def listener(database_url: str) -> Iterator[int]:
-    command = ["mllp", "--port", "0", "--database-url", database_url]
+def _start(database_url: str, *options: str) -> tuple[subprocess.Popen[str], int]:
+    command = ["mllp", "--port", "0", "--database-url", database_url, *options]
     process = subprocess.Popen(
         [sys.executable, "-m", "natalizumab_cds.cli", *command],
         stdout=subprocess.PIPE,
@@ -57,10 +58,17 @@ def listener(database_url: str) -> Iterator[int]:
     first = process.stdout.readline()
     found = re.search(r"MLLP listener on 127\.0\.0\.1:(\d+)", first)
     assert found, first + (process.stderr.read() if process.stderr else "")
-    yield int(found[1])
+    return process, int(found[1])
+
+
+@pytest.fixture
+def listener(database_url: str) -> Iterator[int]:
+    process, port = _start(database_url)
+    yield port
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=30)
     assert "MLLP listener stopped" in out
+    assert process.returncode == 0
 
 
 def test_the_listener_acknowledges_and_the_operator_resolves_what_it_kept(
@@ -102,3 +110,66 @@ def test_ntz_hl7_send_prints_the_ack_of_each_file(listener: int, tmp_path: Path)
 
     assert sent.returncode == 0, sent.stderr
     assert "MSA|AA|SYN-CLI-SEND" in sent.stdout
+
+
+def _summary_current(database_url: str, patient_id: str) -> bool:
+    clinic = clinic_service(database_url)
+    try:
+        with clinic.database.reading() as uow:
+            summary = uow.summaries.summary(patient_id)
+            version = uow.records.versions([patient_id])[patient_id]
+    finally:
+        clinic.database.close()
+    return summary is not None and summary.record_version == version
+
+
+def test_two_listener_processes_share_the_port_and_the_summaries_catch_up(
+    database_url: str,
+) -> None:
+    process, port = _start(database_url, "--workers", "2")
+    try:
+        listeners = _children(process.pid)
+        assert len(listeners) == 2
+        with ThreadPoolExecutor(12) as pool:
+            acks = list(
+                pool.map(lambda n: send("127.0.0.1", port, an_oru(f"SYN-W-{n}")), range(12))
+            )
+        assert all(b"MSA|AA|SYN-W-" in ack for ack in acks)
+        deadline = time.monotonic() + 30
+        while not _summary_current(database_url, "p1"):  # rebuilt by the parent, unasked
+            assert time.monotonic() < deadline, "the summary was never rebuilt"
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    assert "MLLP listener stopped" in out
+    assert process.returncode == 0
+    assert not any(_alive(pid) for pid in listeners)
+
+
+def test_a_listener_process_that_dies_stops_the_service_with_status_1(
+    database_url: str,
+) -> None:
+    process, _port = _start(database_url, "--workers", "2")
+    first, second = _children(process.pid)
+
+    os.kill(first, signal.SIGKILL)
+
+    process.communicate(timeout=30)
+    assert process.returncode == 1  # for the service manager to restart it
+    assert not _alive(second)
+
+
+def _children(pid: int) -> list[int]:
+    """The listener processes: the parent's children running Python (not its tracker)."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    children = [int(child) for child in found.stdout.split()]
+    return [c for c in children if "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
