@@ -17,21 +17,12 @@ from sqlalchemy import Connection, Table, delete, insert, select, text
 from natalizumab_cds.persistence.bulk import BulkInsert
 from natalizumab_cds.persistence.engine import database_engine
 from natalizumab_cds.persistence.hl7_tables import hl7_messages
+from natalizumab_cds.persistence.patient_records import RESOURCE_COLUMNS
 from natalizumab_cds.persistence.security_tables import audit_events
 from natalizumab_cds.persistence.tables import patients, resources
 from tests.clinic_db import empty
 
 BERLIN_SUMMER = timezone(timedelta(hours=2))
-RESOURCE_COLUMNS = (
-    "resource_type",
-    "resource_id",
-    "patient_id",
-    "version",
-    "last_updated",
-    "occurred_at",
-    "content_hash",
-    "content",
-)
 RESOURCE_ROWS = [
     (
         "Observation",

@@ -33,7 +33,7 @@ from natalizumab_cds.persistence.tables import (
 
 T = TypeVar("T")
 CHUNK = 900
-_RESOURCE_COLUMNS = (
+RESOURCE_COLUMNS = (
     "resource_type",
     "resource_id",
     "patient_id",
@@ -45,7 +45,7 @@ _RESOURCE_COLUMNS = (
 )
 
 
-_ADD_RESOURCES = BulkInsert(resources, _RESOURCE_COLUMNS)
+_ADD_RESOURCES = BulkInsert(resources, RESOURCE_COLUMNS)
 #: Statements run for every transaction of the lab feed, built once (``ids``/``keys``: lists).
 _p, _r = patients.c, resources.c
 _LOCK = (
@@ -194,9 +194,9 @@ class SqlPatientRecords:
         r = resources.c
         same = (r.resource_type == bindparam("key_type"), r.resource_id == bindparam("key_id"))
         keep_old = insert(resource_history).from_select(
-            [*_RESOURCE_COLUMNS, "replaced_at"],
+            [*RESOURCE_COLUMNS, "replaced_at"],
             select(
-                *(r[name] for name in _RESOURCE_COLUMNS),
+                *(r[name] for name in RESOURCE_COLUMNS),
                 bindparam("now", type_=resource_history.c.replaced_at.type),
             ).where(*same),
         )
