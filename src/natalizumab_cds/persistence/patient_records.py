@@ -56,8 +56,10 @@ _LOCK = (
 )
 _VERSIONS = select(_p.id, _p.version).where(_p.id.in_(bindparam("ids", expanding=True)))
 _OWNERS = select(
-    _r.resource_type, _r.resource_id, _r.patient_id, _r.version, _r.content_hash, _r.last_updated
-).where(_r.resource_id.in_(bindparam("ids", expanding=True)))
+    _r.resource_id, _r.patient_id, _r.version, _r.content_hash, _r.last_updated
+).where(  # the primary key's index: (type, id)
+    _r.resource_type == bindparam("kind"), _r.resource_id.in_(bindparam("ids", expanding=True))
+)
 _TOUCH = (
     update(patients)
     .where(tuple_(_p.id, _p.version).in_(bindparam("keys", expanding=True)))
@@ -117,13 +119,15 @@ class SqlPatientRecords:
         return versions
 
     def owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], StoredVersion]:
-        wanted = set(keys)
+        by_type: dict[str, set[str]] = {}
+        for kind, identity in keys:
+            by_type.setdefault(kind, set()).add(identity)
         found: dict[tuple[str, str], StoredVersion] = {}
-        for part in chunks(sorted({resource_id for _, resource_id in wanted})):
-            for kind, identity, patient_id, version, content_hash, updated in self._db.execute(
-                _OWNERS, {"ids": part}
-            ):
-                if (kind, identity) in wanted:
+        for kind, identities in sorted(by_type.items()):
+            for part in chunks(sorted(identities)):
+                for identity, patient_id, version, content_hash, updated in self._db.execute(
+                    _OWNERS, {"kind": kind, "ids": part}
+                ):
                     found[(kind, identity)] = StoredVersion(
                         patient_id, version, content_hash, updated
                     )

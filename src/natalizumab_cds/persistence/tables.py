@@ -118,7 +118,6 @@ resources = Table(
     Column("content_hash", String(64), nullable=False),
     Column("content", Json, nullable=False),
     Index(None, "patient_id", "occurred_at"),
-    Index(None, "resource_id"),
 )
 
 resource_history = Table(
