@@ -63,7 +63,7 @@ class ClinicWorklist:
     def snapshot(self) -> Iterator[ClinicWorklist]:
         """A worklist whose ``entries`` all read one transaction: a page of several
         lists is read from one state of the clinic (and audited as one read)."""
-        self._catch_up()
+        self.catch_up()
         with self._database.reading() as uow:
             yield ClinicWorklist(self._database, self._context, uow)
 
@@ -111,12 +111,9 @@ class ClinicWorklist:
         )
         if self._snapshot is not None:
             return self._snapshot.summaries.worklist(query)
-        self._catch_up()
+        self.catch_up()
         with self._database.reading() as uow:
             return uow.summaries.worklist(query)
-
-    def _catch_up(self) -> None:
-        self.catch_up()
 
     def catch_up(self, limit: int = CATCH_UP) -> int:
         """Rebuild the summaries (up to ``limit``) whose record has moved on since.
