@@ -84,6 +84,7 @@ def serve(
     nightly = threading.Thread(
         target=asyncio.run, args=(refresh_every_night(clinic),), name="nightly", daemon=True
     )
+    settle_heap()  # the nightly refresh reassesses every record, as ntz mllp's parent does
     nightly.start()
     serve_workers(f"{__name__}:worker_app", bound_host, bound_port, workers)
 
@@ -133,9 +134,9 @@ YOUNG_GENERATION = 20_000
 
 
 def settle_heap() -> None:
-    """Once per long-running process (each web/API worker, the MLLP listener), when it is
-    built: keep start-up objects out of the garbage collector, and collect young objects
-    less often.
+    """Once per long-running process (each web/API worker and the parent that refreshes
+    for them, each MLLP listener and its parent), when it is built: keep start-up objects
+    out of the garbage collector, and collect young objects less often.
 
     The hundreds of thousands of objects made at start-up (modules, the protocol,
     routes, models) never become garbage; frozen, the collector stops scanning
