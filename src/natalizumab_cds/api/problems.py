@@ -64,6 +64,15 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def refusal_fields(error: WorkflowRefused) -> dict[str, Any]:
+    """A workflow refusal's members of its problem document: the rule, the reason and,
+    when the refusal concerns one input, that ``field`` (``preparation.dose_mg``)."""
+    fields: dict[str, Any] = {"rule": error.rule, "reason": error.reason}
+    if error.field is not None:
+        fields["field"] = error.field
+    return fields
+
+
 def _field_of(message: str) -> list[dict[str, str]]:
     """``"author: is required"`` names the field ``author``; FHIR messages name the resource."""
     head, _, rest = message.partition(": ")
@@ -77,9 +86,7 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
         if isinstance(error, kind):
             errors = _field_of(str(error)) if isinstance(error, InvalidInput) else []
             if isinstance(error, WorkflowRefused):
-                return problem(
-                    status, slug, title, str(error), rule=error.rule, reason=error.reason
-                )
+                return problem(status, slug, title, str(error), **refusal_fields(error))
             return problem(status, slug, title, str(error), errors)
     log.error("unexpected project error", exc_info=error)
     return problem(500, "internal-error", "Internal error", "the request could not be completed")

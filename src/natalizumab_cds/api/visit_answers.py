@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Header
 from fastapi.responses import JSONResponse
 
-from natalizumab_cds.api.problems import problem
+from natalizumab_cds.api.problems import problem, refusal_fields
 from natalizumab_cds.api.visit_schemas import VisitOut
 from natalizumab_cds.application.visit_steps import AssessmentRefused
 from natalizumab_cds.application.visit_view import VisitView
@@ -77,8 +77,7 @@ def _refused(refusal: WorkflowRefused, visit_id: str, **extra: Any) -> JSONRespo
         "workflow-refused",
         "Refused by a workflow rule",
         str(refusal),
-        rule=refusal.rule,
-        reason=refusal.reason,
+        **refusal_fields(refusal),
         visit=visit_id,
         **extra,
     )

@@ -61,4 +61,5 @@ def check_withdrawals(
             f"({rule.citation.statement}); only a physician who has evaluated the patient "
             "may record a screening that answers no: a physician must re-screen the patient, "
             "or cancel the visit with its reason",
+            f"screening.{withdrawal.question}",
         )

@@ -43,7 +43,7 @@ class AssessmentRefused(WorkflowRefused):
     """A clearance or start refused on the assessment; ``findings`` are those behind it."""
 
     def __init__(self, refusal: WorkflowRefused, assessment: Assessment) -> None:
-        super().__init__(refusal.rule, refusal.reason)
+        super().__init__(refusal.rule, refusal.reason, refusal.field)
         self.decision = assessment.decision
         self.findings = tuple(
             f for f in assessment.findings if f.effect.rank >= Effect.CAUTION.rank

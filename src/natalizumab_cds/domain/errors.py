@@ -26,9 +26,16 @@ class ProtocolError(NtzError):
 
 
 class WorkflowRefused(NtzError):
-    """An infusion-day event refused by a workflow rule."""
+    """An infusion-day event refused by a workflow rule.
 
-    def __init__(self, rule: str, reason: str) -> None:
+    ``field`` names the input the refusal concerns, when it concerns one, as the
+    domain names its inputs in messages (``preparation.dose_mg``,
+    ``infusion_start.planned_duration``, ``discharge.at``): the web page marks that
+    field and the API returns it, neither reading it out of the reason's words.
+    """
+
+    def __init__(self, rule: str, reason: str, field: str | None = None) -> None:
         super().__init__(f"{rule}: {reason}")
         self.rule = rule
         self.reason = reason
+        self.field = field

@@ -132,7 +132,7 @@ def record_screening(visit: Visit, screening: Screening, protocol: Protocol) -> 
     ``withdrawn`` list, which carries the earlier ones along.
     """
     _require_before_infusion(visit, "screening answers")
-    _require_in_order(visit, screening.at, "the screening")
+    _require_in_order(visit, screening.at, "the screening", "screening.at")
     earlier = visit.screening
     kept = earlier.withdrawn if earlier is not None else ()
     recorded = replace(screening, withdrawn=kept + withdrawals(earlier, screening))
@@ -148,7 +148,7 @@ def clear(visit: Visit, clearance: Clearance, protocol: Protocol) -> Visit:
     _require_before_infusion(visit, "a clearance")
     if visit.screening is None:
         _out_of_order("record the screening answers before clearing the patient")
-    _require_in_order(visit, clearance.at, "the clearance")
+    _require_in_order(visit, clearance.at, "the clearance", "clearance.at")
     check_new_medicines(visit.screening, clearance.medicines_reviewed, protocol)
     _check_decision(clearance.decision, clearance.acknowledgement is not None, "at clearance")
     return replace(visit, clearance=clearance)
@@ -168,7 +168,9 @@ def move_preparation(visit: Visit, move: StorageMove, protocol: Protocol) -> Vis
         _out_of_order("no preparation is recorded for this visit")
     last = visit.preparation.storage[-1].at
     if move.at <= last:
-        _out_of_order(f"the move at {stamp(move.at)} is not after the last one ({stamp(last)})")
+        _out_of_order(
+            f"the move at {stamp(move.at)} is not after the last one ({stamp(last)})", "storage.at"
+        )
     return replace(visit, preparation=visit.preparation.with_move(move))
 
 
@@ -182,13 +184,16 @@ def start_infusion(visit: Visit, start: InfusionStart, protocol: Protocol) -> Vi
     _check_decision(start.decision, visit.clearance.acknowledgement is not None, "at the start")
     if visit.preparation is None:
         _out_of_order("record the preparation before starting the infusion")
-    _require_in_order(visit, start.at, "the infusion start")
+    _require_in_order(visit, start.at, "the infusion start", "infusion_start.at")
     if start.at < visit.preparation.last_recorded_at:
-        _out_of_order("the infusion start is dated before the preparation's last record")
+        _out_of_order(
+            "the infusion start is dated before the preparation's last record", "infusion_start.at"
+        )
     if start.method is not Method.INFUSION:
         raise WorkflowRefused(
             ADMINISTRATION_TOO_FAST.id,
             f"{start.method.value} is prohibited; give it as an intravenous infusion",
+            "infusion_start.method",
         )
     check_intact(frozen=start.found_frozen, shaken=start.found_shaken)
     check_usable(visit.preparation, start.at, protocol)
@@ -201,13 +206,14 @@ def end_infusion(visit: Visit, end: InfusionEnd, protocol: Protocol) -> Visit:
     if visit.state is not VisitState.INFUSING or visit.start is None:
         _out_of_order(f"there is no running infusion to end (the visit is {visit.state})")
     if end.at < visit.start.at:
-        _out_of_order("the end is dated before the start of the infusion")
+        _out_of_order("the end is dated before the start of the infusion", "infusion_end.at")
     minimum = protocol.interval("min_infusion_duration")
     ran = end.at - visit.start.at
     if ran < minimum.as_timedelta():
         raise WorkflowRefused(
             ADMINISTRATION_TOO_FAST.id,
             f"the infusion ran {in_words(ran)}; it must run at least {minimum}",
+            "infusion_end.at",
         )
     return replace(visit, end=end)
 
@@ -221,7 +227,7 @@ def record_reaction(visit: Visit, reaction: Reaction, protocol: Protocol) -> Vis
         _outside_window("the patient has been discharged")
     if state is not VisitState.INFUSING and state is not VisitState.OBSERVING:
         _out_of_order(f"the visit is {state}; a reaction cannot be added")
-    _require_in_order(visit, reaction.at, "the reaction")
+    _require_in_order(visit, reaction.at, "the reaction", "reaction.at")
     if visit.end is not None:
         window = protocol.interval("reaction_window")
         after_end = reaction.at - visit.end.at
@@ -244,7 +250,7 @@ def discharge(visit: Visit, leaving: Discharge, protocol: Protocol) -> Visit:
         )
     if state is not VisitState.OBSERVING and state is not VisitState.STOPPED_FOR_REACTION:
         _out_of_order(f"the visit is {state}; only an infused patient is discharged")
-    _require_in_order(visit, leaving.at, "the discharge")
+    _require_in_order(visit, leaving.at, "the discharge", "discharge.at")
     if state is VisitState.OBSERVING:
         remaining = observation_remaining(visit, leaving.at, protocol)
         ends = observation_ends_at(visit, protocol)
@@ -254,6 +260,7 @@ def discharge(visit: Visit, leaving: Discharge, protocol: Protocol) -> Visit:
                 OBSERVATION_INCOMPLETE.id,
                 f"{minutes} minute{'s' if minutes != 1 else ''} of observation remain "
                 f"(until {stamp(ends)})",
+                "discharge.at",
             )
     return replace(visit, discharge=leaving)
 
@@ -261,7 +268,7 @@ def discharge(visit: Visit, leaving: Discharge, protocol: Protocol) -> Visit:
 def cancel(visit: Visit, cancellation: Cancellation, protocol: Protocol) -> Visit:
     """Call the visit off before the infusion starts."""
     _require_before_infusion(visit, "a cancellation")
-    _require_in_order(visit, cancellation.at, "the cancellation")
+    _require_in_order(visit, cancellation.at, "the cancellation", "cancellation.at")
     return replace(visit, cancellation=cancellation)
 
 
@@ -310,6 +317,7 @@ def _check_planned_pace(start: InfusionStart, volume_ml: float, protocol: Protoc
             ADMINISTRATION_TOO_FAST.id,
             f"a planned duration of {in_words(start.planned_duration)} is too fast; "
             f"the infusion must run at least {minimum}",
+            "infusion_start.planned_duration",
         )
     rate = start.rate_ml_per_hour
     # rate > volume / minimum, kept in multiplications so 100 mL/h is exactly allowed.
@@ -319,6 +327,7 @@ def _check_planned_pace(start: InfusionStart, volume_ml: float, protocol: Protoc
             ADMINISTRATION_TOO_FAST.id,
             f"{rate:g} mL/h runs {volume_ml:g} mL in under {minimum}; "
             f"the rate must be at most {fastest:g} mL/h",
+            "infusion_start.rate_ml_per_hour",
         )
 
 
@@ -327,16 +336,17 @@ def _require_before_infusion(visit: Visit, what: str) -> None:
         _out_of_order(f"the visit is {visit.state}; {what} can no longer be recorded")
 
 
-def _require_in_order(visit: Visit, at: datetime, what: str) -> None:
+def _require_in_order(visit: Visit, at: datetime, what: str, field: str) -> None:
     if at < visit.last_moment:
         _out_of_order(
             f"{what} is dated {stamp(at)}, before the last recorded step "
-            f"({stamp(visit.last_moment)})"
+            f"({stamp(visit.last_moment)})",
+            field,
         )
 
 
-def _out_of_order(reason: str) -> NoReturn:
-    raise WorkflowRefused(WORKFLOW_OUT_OF_ORDER.id, reason)
+def _out_of_order(reason: str, field: str | None = None) -> NoReturn:
+    raise WorkflowRefused(WORKFLOW_OUT_OF_ORDER.id, reason, field)
 
 
 def _outside_window(reason: str) -> NoReturn:

@@ -182,7 +182,7 @@ def check_usable(preparation: Preparation, at: datetime, protocol: Protocol) -> 
     """Refuse with ``preparation.expired`` when either stability limit is passed at ``at``."""
     reason = _limit_passed(preparation, at, protocol)
     if reason is not None:
-        raise WorkflowRefused(PREPARATION_EXPIRED.id, reason)
+        raise WorkflowRefused(PREPARATION_EXPIRED.id, reason, "preparation.diluted_at")
 
 
 def check_preparation(preparation: Preparation, protocol: Protocol, tz: tzinfo = UTC) -> None:
@@ -197,11 +197,14 @@ def check_preparation(preparation: Preparation, protocol: Protocol, tz: tzinfo =
             PREPARATION_DOUBLE_CHECK.id,
             f"{preparation.prepared_by} prepared the bag and cannot also check it; "
             "a second person must check it",
+            "preparation.checked_by",
         )
     dose = protocol.number("dose")
     if preparation.dose_mg != dose:
         raise WorkflowRefused(
-            PREPARATION_DOSE.id, f"the dose is {preparation.dose_mg:g} mg; it must be {dose:g} mg"
+            PREPARATION_DOSE.id,
+            f"the dose is {preparation.dose_mg:g} mg; it must be {dose:g} mg",
+            "preparation.dose_mg",
         )
     _check_diluent(preparation, protocol)
     diluted_on = preparation.diluted_at.astimezone(tz).date()
@@ -210,6 +213,7 @@ def check_preparation(preparation: Preparation, protocol: Protocol, tz: tzinfo =
             PREPARATION_EXPIRED.id,
             f"vial lot {preparation.vial_lot} expired on {preparation.vial_expiry.isoformat()}, "
             f"before the dilution on {diluted_on.isoformat()}",
+            "preparation.vial_expiry",
         )
     check_intact(frozen=preparation.frozen, shaken=preparation.shaken)
     check_usable(preparation, preparation.last_recorded_at, protocol)
@@ -230,12 +234,14 @@ def _check_diluent(preparation: Preparation, protocol: Protocol) -> None:
         raise WorkflowRefused(
             PREPARATION_DILUENT.id,
             f"'{preparation.diluent}' is not 0.9 % sodium chloride; no other solvent may be used",
+            "preparation.diluent",
         )
     volume = protocol.number("diluent_volume")
     if preparation.volume_ml != volume:
         raise WorkflowRefused(
             PREPARATION_DILUENT.id,
             f"the volume is {preparation.volume_ml:g} mL; it must be exactly {volume:g} mL",
+            "preparation.volume_ml",
         )
 
 

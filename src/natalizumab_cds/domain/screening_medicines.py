@@ -87,4 +87,5 @@ def check_new_medicines(screening: Screening, reviewed: bool, protocol: Protocol
             ADMINISTRATION_REQUIRES_CLEARANCE.id,
             f"the screening names new medicines ({detail}): the clinician clearing must "
             f"confirm they were reviewed against the prohibited list ({PROHIBITED})",
+            "clearance.medicines_reviewed",
         )

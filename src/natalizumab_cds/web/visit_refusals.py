@@ -67,25 +67,6 @@ FORM_NAMES = {
     "infusion_start.planned_duration": "planned_duration_minutes",
     "cancellation.reason": "reason",
 }
-#: The field a rule's refusal concerns: (step, rule, words in the reason, field).
-#: An ``at`` field is marked only when it was typed (left blank it means now).
-RULE_FIELDS: tuple[tuple[Step | None, str, str, str], ...] = (
-    (Step.START, "administration.too-fast", "a planned duration", "planned_duration_minutes"),
-    (Step.START, "administration.too-fast", " mL/h runs ", "rate_ml_per_hour"),
-    (Step.PREPARATION, "preparation.dose", "", "dose_mg"),
-    (Step.PREPARATION, "preparation.diluent", "the volume is", "volume_ml"),
-    (Step.PREPARATION, "preparation.diluent", "", "diluent"),
-    (Step.PREPARATION, "preparation.expired", "vial lot", "vial_expiry"),
-    (Step.PREPARATION, "preparation.expired", "", "diluted_at"),
-    (Step.PREPARATION, "preparation.double-check", "", "checked_by"),
-    (Step.SCREENING, "pml.suspected", "", "neurological_symptoms"),
-    (Step.SCREENING, "infection.active", "", "active_infection"),
-    (Step.CLEARANCE, "administration.requires-clearance", "reviewed against", "medicines_reviewed"),
-    (Step.END, "administration.too-fast", "the infusion ran", "at"),
-    (Step.DISCHARGE, "observation.incomplete", "of observation remain", "at"),
-    (Step.STORAGE_MOVE, "workflow.out-of-order", "the move at", "at"),
-    (None, "workflow.out-of-order", " is dated ", "at"),
-)
 #: Each step in words, for "your … was not recorded".
 STEP_WORDS = {
     Step.SCREENING: "screening",
@@ -127,7 +108,7 @@ def refusal_of(
     kept = typed(step, form)
     if isinstance(error, WorkflowRefused):
         reason = in_clinic_time(error.reason, tz)
-        name = _rule_field(step, error.rule, error.reason, form)
+        name = _refused_field(step, error.field, form)
         findings: tuple[tuple[str, str, str], ...] = ()
         if isinstance(error, AssessmentRefused):
             findings = tuple(
@@ -157,12 +138,16 @@ def _field_of(step: Step, message: str) -> tuple[str, str, str]:
     return "", last.replace("_", " ").capitalize(), rest  # named in words, not marked
 
 
-def _rule_field(step: Step, rule: str, reason: str, form: FormData) -> str:
-    for where, rule_id, words, name in RULE_FIELDS:
-        if where in (step, None) and rule_id == rule and words in reason:
-            if name in LABELS.get(step, {}) and (name != "at" or _value(form, "at")):
-                return name
-            return ""
+def _refused_field(step: Step, field: str | None, form: FormData) -> str:
+    """The form field a refusal concerns, when the step's form has it.
+
+    An ``at`` field is marked only when it was typed (left blank it means now).
+    """
+    if field is None:
+        return ""
+    name = FORM_NAMES.get(field) or field.rsplit(".", 1)[-1]
+    if name in LABELS.get(step, {}) and (name != "at" or _value(form, "at")):
+        return name
     return ""
 
 

@@ -166,29 +166,36 @@ class TestPreparationExpired:
 @pytest.mark.usefixtures("on_file")
 class TestPreparation:
     @pytest.mark.parametrize(
-        ("bag", "rule"),
+        ("bag", "rule", "field"),
         [
-            ({"dose_mg": 299}, "preparation.dose"),
-            ({"dose_mg": 600}, "preparation.dose"),
-            ({"diluent": "5% glucose"}, "preparation.diluent"),
-            ({"volume_ml": 250}, "preparation.diluent"),
-            ({"frozen": True}, "preparation.frozen-or-shaken"),
-            ({"shaken": True}, "preparation.frozen-or-shaken"),
-            ({"checked_by": "pharm.ben"}, "preparation.double-check"),
-            ({"vial_expiry": "2026-11-23"}, "preparation.expired"),
+            ({"dose_mg": 299}, "preparation.dose", "preparation.dose_mg"),
+            ({"dose_mg": 600}, "preparation.dose", "preparation.dose_mg"),
+            ({"diluent": "5% glucose"}, "preparation.diluent", "preparation.diluent"),
+            ({"volume_ml": 250}, "preparation.diluent", "preparation.volume_ml"),
+            ({"frozen": True}, "preparation.frozen-or-shaken", None),
+            ({"shaken": True}, "preparation.frozen-or-shaken", None),
+            ({"checked_by": "pharm.ben"}, "preparation.double-check", "preparation.checked_by"),
+            ({"vial_expiry": "2026-11-23"}, "preparation.expired", "preparation.vial_expiry"),
         ],
     )
-    def test_a_bag_that_breaks_a_preparation_rule_is_refused(
-        self, clinic: Clinic, team: Team, clock: FakeClock, bag: dict[str, Any], rule: str
+    def test_a_bag_that_breaks_a_preparation_rule_is_refused_naming_the_field(
+        self,
+        clinic: Clinic,
+        team: Team,
+        clock: FakeClock,
+        bag: dict[str, Any],
+        rule: str,
+        field: str | None,
     ) -> None:
         visit = screened_and_cleared(team, clock)
-        _refused_and_untouched(
+        body = _refused_and_untouched(
             clinic,
             team,
             visit,
             lambda: team.pharmacist.post(f"/api/visits/{visit}/preparation", json=a_bag(**bag)),
             rule,
         )
+        assert body.get("field") == field
 
     @pytest.mark.parametrize(
         ("checker", "why"),

@@ -95,6 +95,7 @@ def test_a_rate_of_100_ml_per_hour_is_allowed_and_faster_is_refused() -> None:
     refused = refused_start(a_prepared_visit(), a_start(rate_ml_per_hour=100.5))
     assert refused.rule == "administration.too-fast"
     assert "at most 100 mL/h" in refused.reason
+    assert refused.field == "infusion_start.rate_ml_per_hour"
 
 
 def test_a_planned_duration_of_60_minutes_is_allowed_and_59_is_refused() -> None:
@@ -104,6 +105,7 @@ def test_a_planned_duration_of_60_minutes_is_allowed_and_59_is_refused() -> None
     refused = refused_start(a_prepared_visit(), a_start(planned_duration=minutes(59), **planned))
     assert refused.rule == "administration.too-fast"
     assert "59 min" in refused.reason
+    assert refused.field == "infusion_start.planned_duration"
 
 
 def test_both_the_rate_and_the_planned_duration_are_checked() -> None:
@@ -205,6 +207,7 @@ def test_an_infusion_ended_after_59_minutes_is_refused() -> None:
         end_infusion(an_infusing_visit(), an_end(START + minutes(59)), protocol())
     assert refused.value.rule == "administration.too-fast"
     assert refused.value.reason == "the infusion ran 59 min; it must run at least 60 minutes"
+    assert refused.value.field == "infusion_end.at"
 
 
 def test_an_infusion_ended_a_second_short_of_60_minutes_is_refused() -> None:
@@ -224,6 +227,7 @@ def test_ending_an_infusion_that_never_started_is_refused() -> None:
         end_infusion(a_prepared_visit(), an_end(), protocol())
     assert refused.value.rule == "workflow.out-of-order"
     assert "no running infusion" in refused.value.reason
+    assert refused.value.field is None  # the visit's state, not a time typed, is wrong
 
 
 def test_the_start_records_who_started_it() -> None:

@@ -43,6 +43,7 @@ def test_discharge_59_minutes_after_the_end_is_refused_with_the_minutes_left() -
         discharge(an_observing_visit(), leaving(END + minutes(59)), protocol())
     assert refused.value.rule == "observation.incomplete"
     assert refused.value.reason.startswith("1 minute of observation remain")
+    assert refused.value.field == "discharge.at"
 
 
 def test_discharge_a_second_early_is_refused_and_rounds_up_to_a_minute() -> None:

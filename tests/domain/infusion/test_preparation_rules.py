@@ -42,6 +42,7 @@ def test_a_correct_bag_prepares_the_cleared_visit() -> None:
 def test_a_dose_other_than_300_mg_is_refused(dose: float) -> None:
     refused = refusal({"dose_mg": dose})
     assert refused.rule == "preparation.dose"
+    assert refused.field == "preparation.dose_mg"
     assert f"{dose:g} mg" in refused.reason
     assert "300 mg" in refused.reason
 
