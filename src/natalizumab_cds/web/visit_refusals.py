@@ -130,12 +130,20 @@ def _field_of(step: Step, message: str) -> tuple[str, str, str]:
     head, sep, rest = message.partition(": ")
     if not sep or not _CODE.fullmatch(head):
         return "", "", message
+    name = _form_field(step, head)
+    if name:
+        return name, LABELS[step][name], rest
+    return "", head.rsplit(".", 1)[-1].replace("_", " ").capitalize(), rest  # not marked
+
+
+def _form_field(step: Step, path: str) -> str:
+    """The step's form field that an input named as the domain names it
+    (``infusion_start.planned_duration``) was typed in, or ""."""
     labels = LABELS.get(step, {})
-    last = head.rsplit(".", 1)[-1]
-    for name in (FORM_NAMES.get(head, ""), head, last):
+    for name in (FORM_NAMES.get(path, ""), path, path.rsplit(".", 1)[-1]):
         if name in labels:
-            return name, labels[name], rest
-    return "", last.replace("_", " ").capitalize(), rest  # named in words, not marked
+            return name
+    return ""
 
 
 def _refused_field(step: Step, field: str | None, form: FormData) -> str:
@@ -143,12 +151,8 @@ def _refused_field(step: Step, field: str | None, form: FormData) -> str:
 
     An ``at`` field is marked only when it was typed (left blank it means now).
     """
-    if field is None:
-        return ""
-    name = FORM_NAMES.get(field) or field.rsplit(".", 1)[-1]
-    if name in LABELS.get(step, {}) and (name != "at" or _value(form, "at")):
-        return name
-    return ""
+    name = _form_field(step, field) if field else ""
+    return name if name != "at" or _value(form, "at") else ""
 
 
 def typed(step: Step, form: FormData) -> tuple[tuple[str, str], ...]:
